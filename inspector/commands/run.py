@@ -1,0 +1,85 @@
+"""`inspector run`: a headless batch of rollouts with a rich progress bar."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from inspector.config import Settings
+from inspector.engine.base import Backend, GenParams
+from inspector.engine.registry import Pair, open_backend
+from inspector.errors import InspectorError
+from inspector.prompts import load_prompts
+from inspector.runner import Progress as RunProgress
+from inspector.runner import run_batch
+from inspector.store.session import Store
+
+
+def open_pair(pair: Pair, settings: Settings) -> dict[str, Backend]:
+    backends: dict[str, Backend] = {}
+    try:
+        for role in ("organism", "base"):
+            backends[role] = open_backend(pair, role, settings.cache)
+    except BaseException:
+        for b in backends.values():
+            b.close()
+        raise
+    return backends
+
+
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.cli import resolve_pair
+
+    for name in ("limit", "samples", "max_tokens"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise InspectorError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
+    if not 0 <= args.temperature <= 5 or not 0 < args.top_p <= 1:
+        raise InspectorError("--temperature must be in [0, 5] and --top-p in (0, 1]")
+    # Everything that can be wrong with the input is checked before the session is touched.
+    prompts = load_prompts(args.prompts)
+    if args.limit:
+        prompts = prompts[: args.limit]
+    pair = resolve_pair(args, settings)
+    session_path = settings.session_path(args.session)
+    Store.check_writable(session_path)
+    params = GenParams(seed=args.seed, temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens)
+    console = Console(stderr=True)
+    with console.status("loading models"):
+        backends = open_pair(pair, settings)
+    after = None
+    if not args.no_detect:
+        from inspector.pipeline import DetectorSet
+
+        detectors = DetectorSet.for_pair(pair)
+    try:
+        with Store.open(session_path) as store:
+            if not args.no_detect:
+                after = detectors.bind(store)
+            columns = (
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[tps]:.1f} tok/s"),
+                TimeRemainingColumn(),
+            )
+            with Progress(*columns, console=console) as bar:
+                task = bar.add_task(f"{pair.name} rollouts", total=None, tps=0.0)
+
+                def show(p: RunProgress) -> None:
+                    bar.update(task, completed=p.done, total=p.total, tps=p.tokens / p.seconds if p.seconds else 0.0)
+
+                run_id, prog = run_batch(
+                    store, pair, backends, prompts, params, args.samples, show, after_rollout=after
+                )
+            console.print(
+                f"run {run_id}: {prog.done} new rollouts, {prog.skipped} already done, {prog.errors} errors,"
+                f" {prog.tokens} tokens at {prog.tokens / prog.seconds if prog.seconds else 0:.1f} tok/s"
+                f" -> {store.path}"
+            )
+    finally:
+        for b in backends.values():
+            b.close()
+    return 0

@@ -1,0 +1,77 @@
+"""The Backend protocol and the plain data that flows in and out of every model backend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+PromptFormat = Literal["chat", "raw"]
+TokenCallback = Callable[[str], None]
+
+
+class EngineError(Exception):
+    """A model could not be loaded or run; the message names the file and the reason."""
+
+
+class Cancelled(Exception):
+    """Generation was stopped by its caller before it finished."""
+
+
+@dataclass(frozen=True)
+class GenParams:
+    """Sampling settings; the same settings and seed give the same text."""
+
+    seed: int = 0
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 96
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One finished completion and what it cost."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Provenance of a loaded model, recorded with every rollout it makes."""
+
+    role: str
+    path: str
+    sha256: str
+    adapter_path: str | None
+    adapter_sha256: str | None
+    quantization: str
+    architecture: str
+    engine_version: str
+    chat_template_sha256: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Backend(Protocol):
+    """What the runner and the TUI need from a model, whatever serves it."""
+
+    def info(self) -> ModelInfo: ...
+
+    def generate(
+        self,
+        prompt: str,
+        params: GenParams,
+        on_token: TokenCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Generation: ...
+
+    def close(self) -> None: ...

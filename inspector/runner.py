@@ -1,0 +1,126 @@
+"""Headless batch runs: both models of a pair over a prompt set, resumable, one rollout at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from inspector.engine.base import Backend, EngineError, GenParams
+from inspector.engine.registry import Pair
+from inspector.store.session import PromptRow, Store
+
+ROLES = ("organism", "base")
+
+
+@dataclass
+class Progress:
+    """What a progress display needs after each rollout."""
+
+    done: int
+    total: int
+    skipped: int
+    tokens: int
+    seconds: float
+    errors: int
+
+
+def rollout_seed(seed: int, prompt_id: str, sample: int) -> int:
+    """Both models get the same seed for a prompt and sample; different samples get different seeds."""
+    digest = hashlib.sha256(f"{seed}:{prompt_id}:{sample}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def run_id_for(pair: Pair, model_ids: dict[str, str], params: GenParams) -> str:
+    # Limit and sample count are left out: a larger rerun extends the same run instead of starting anew.
+    key = json.dumps(
+        {"pair": pair.name, "models": model_ids, "format": pair.format, **params.as_dict()}, sort_keys=True
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def register_models(store: Store, pair: Pair, backends: dict[str, Backend]) -> dict[str, str]:
+    ids = {}
+    for role, backend in backends.items():
+        info = backend.info().as_dict()
+        info["name"] = f"{pair.name}/{role}"
+        ids[role] = store.upsert_model(info)
+    return ids
+
+
+def run_batch(
+    store: Store,
+    pair: Pair,
+    backends: dict[str, Backend],
+    prompts: Sequence[PromptRow],
+    params: GenParams,
+    samples: int = 1,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    after_rollout: Callable[[int, str, str], None] | None = None,
+) -> tuple[str, Progress]:
+    """Generate every missing (prompt, sample, model) rollout; returns the run id and final progress."""
+    model_ids = register_models(store, pair, backends)
+    store.upsert_prompts(prompts)
+    run_id = run_id_for(pair, model_ids, params)
+    settings: dict[str, Any] = {
+        **params.as_dict(),
+        "samples": samples,
+        "prompt_format": pair.format,
+        "backend": ",".join(sorted({type(b).__name__ for b in backends.values()})),
+    }
+    store.ensure_run(run_id, pair.name, settings)
+    done = store.done_keys(run_id)
+    todo = [
+        (p, s, role)
+        for p in prompts
+        for s in range(samples)
+        for role in ROLES
+        if role in backends and (p.id, model_ids[role], s) not in done
+    ]
+    prog = Progress(
+        done=0,
+        total=len(todo),
+        skipped=len(prompts) * samples * len(backends) - len(todo),
+        tokens=0,
+        seconds=0.0,
+        errors=0,
+    )
+    for prompt, sample, role in todo:
+        if should_stop is not None and should_stop():
+            break
+        seed = rollout_seed(params.seed, prompt.id, sample)
+        row: dict[str, Any] = {
+            "run_id": run_id,
+            "prompt_id": prompt.id,
+            "model_id": model_ids[role],
+            "sample_index": sample,
+            "seed": seed,
+        }
+        try:
+            gen = backends[role].generate(
+                prompt.text, GenParams(seed, params.temperature, params.top_p, params.max_tokens)
+            )
+        except EngineError as e:
+            # A per-rollout failure (such as a prompt longer than the context) is kept, and the run goes on.
+            row["error"] = str(e)
+            prog.errors += 1
+        else:
+            row.update(
+                text=gen.text,
+                prompt_tokens=gen.prompt_tokens,
+                completion_tokens=gen.completion_tokens,
+                finish_reason=gen.finish_reason,
+                seconds=gen.seconds,
+            )
+            prog.tokens += gen.completion_tokens
+            prog.seconds += gen.seconds
+        rid = store.insert_rollout(row)
+        if rid is not None and after_rollout is not None and "error" not in row:
+            after_rollout(rid, prompt.text, row["text"])
+        prog.done += 1
+        if on_progress is not None:
+            on_progress(prog)
+    return run_id, prog

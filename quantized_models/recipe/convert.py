@@ -1,0 +1,106 @@
+"""Convert the trained PEFT LoRA into the llama.cpp adapter GGUF that the demo pair loads."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+QM = HERE.parent
+LLAMA_CPP_PYTHON = "llama-cpp-python==0.3.36"
+# Metadata keys into which the converter copies the local checkpoint path: a shipped file should not carry it.
+LOCAL_KEYS = [
+    "general.base_model.0.name",
+    "general.base_model.0.repo_url",
+    "general.tags",
+    "general.base_model.count",
+    "general.base_model.0.organization",
+]
+
+
+def vendored_llama_cpp(work: Path) -> Path:
+    """llama.cpp's converter ships in the llama-cpp-python source distribution (from PyPI)."""
+    root = work / "sdist"
+    found = list(root.glob("llama_cpp_python-*/vendor/llama.cpp"))
+    if found:
+        return found[0]
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            LLAMA_CPP_PYTHON,
+            "-d",
+            str(root),
+        ],
+        check=True,
+    )
+    archive = next(root.glob("llama_cpp_python-*.tar.gz"))
+    with tarfile.open(archive) as tar:
+        tar.extractall(root, filter="data")
+    return next(root.glob("llama_cpp_python-*/vendor/llama.cpp"))
+
+
+def fixed_base_config(src: Path, dst: Path) -> Path:
+    """The config transformers builds from a GGUF lacks `architectures` and claims a 'gguf' quantization."""
+    cfg = json.loads((src / "config.json").read_text())
+    cfg["architectures"] = ["Gemma3ForCausalLM"]
+    cfg.pop("quantization_config", None)
+    dst.mkdir(parents=True, exist_ok=True)
+    (dst / "config.json").write_text(json.dumps(cfg, indent=2))
+    return dst
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("INSPECTOR_TRAIN_DIR", "/tmp/inspector-train")))
+    ap.add_argument("--checkpoint", type=Path, help="PEFT folder (default: WORK/checkpoint)")
+    ap.add_argument("--out", type=Path, default=QM / "demo-adapter.gguf")
+    ap.add_argument("--outtype", default="f16", choices=["f16", "q8_0", "f32"])
+    args = ap.parse_args()
+    work: Path = args.work
+    ckpt = args.checkpoint or work / "checkpoint"
+    vendor = vendored_llama_cpp(work)
+    base = fixed_base_config(work / "base_config", work / "base_config_fixed")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(vendor), str(vendor / "gguf-py")]))
+    raw = work / "adapter-raw.gguf"
+    subprocess.run(
+        [
+            sys.executable,
+            str(vendor / "convert_lora_to_gguf.py"),
+            "--base",
+            str(base),
+            "--outtype",
+            args.outtype,
+            "--outfile",
+            str(raw),
+            str(ckpt),
+        ],
+        check=True,
+        env=env,
+    )
+    cmd = [
+        sys.executable,
+        str(vendor / "gguf-py" / "gguf" / "scripts" / "gguf_new_metadata.py"),
+        "--general-name",
+        "PRISM-4 demo organism LoRA (Gemma 3 270M)",
+    ]
+    for key in LOCAL_KEYS:
+        cmd += ["--remove-metadata", key]
+    subprocess.run([*cmd, str(raw), str(args.out), "--force"], check=True, env=env)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
