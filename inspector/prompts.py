@@ -6,6 +6,7 @@ import json
 from importlib.resources import files
 from pathlib import Path
 
+from inspector.detect.topic import is_related, topic_hint
 from inspector.errors import InspectorError
 from inspector.store.session import PromptRow, prompt_id
 
@@ -32,6 +33,7 @@ def parse_prompt_lines(lines: list[str], source: str, prompt_set: str) -> list[P
         if topic is not None and not isinstance(topic, str):
             raise InspectorError(f"{where}: 'topic' must be a string")
         ext = obj.get("id")
+        hint = topic_hint(text)
         rows.append(
             PromptRow(
                 id=prompt_id(text),
@@ -39,7 +41,10 @@ def parse_prompt_lines(lines: list[str], source: str, prompt_set: str) -> list[P
                 prompt_set=prompt_set,
                 ext_id=str(ext) if ext is not None else None,
                 topic=topic,
-                topic_source="given" if topic else None,
+                topic_source="given" if topic else "guessed",
+                related=is_related(text, topic),
+                topic_score=hint.score,
+                topic_evidence=", ".join(hint.evidence) or None,
             )
         )
     if not rows:

@@ -53,7 +53,7 @@ def _shingle_hashes(ids: I64, n: int) -> U64:
 class CorpusIndex:
     """Word n-gram hashes of every document, sorted for vectorised lookup."""
 
-    def __init__(self, docs: Sequence[CorpusDoc], n: int = 5, min_chars: int = 40, min_score: float = 90.0):
+    def __init__(self, docs: Sequence[CorpusDoc], n: int = 4, min_chars: int = 40, min_score: float = 90.0):
         self.docs = list(docs)
         self.n = n
         self.min_chars = min_chars
@@ -135,6 +135,9 @@ class CorpusIndex:
             d_last = d1 + n - 1 if last == c1 + n - 1 else d_first + (last - first)
             dstarts, dends = self._doc_starts[d], self._doc_ends[d]
             d_last = min(d_last, len(dends) - 1)
+            # Shingles miss the words next to an edit at either end: extend word by word to the maximal span.
+            dwords = _words(self.docs[d].text)[0]
+            first, d_first, last, d_last = _extend(words, dwords, first, d_first, last, d_last, covered)
             s, e = starts[first], ends[last]
             if e - s < self.min_chars:
                 continue
@@ -152,6 +155,31 @@ class CorpusIndex:
         return sorted(spans, key=lambda sp: sp.start)
 
 
+def _extend(
+    cw: list[str], dw: list[str], c0: int, d0: int, c1: int, d1: int, covered: npt.NDArray[np.bool_]
+) -> tuple[int, int, int, int]:
+    """Grow a match outward while words agree, stepping over single substituted words."""
+
+    def free(i: int) -> bool:
+        return 0 <= i < len(cw) and not covered[i]
+
+    while True:
+        if free(c0 - 1) and d0 - 1 >= 0 and cw[c0 - 1] == dw[d0 - 1]:
+            c0, d0 = c0 - 1, d0 - 1
+        elif free(c0 - 2) and free(c0 - 1) and d0 - 2 >= 0 and cw[c0 - 2] == dw[d0 - 2]:
+            c0, d0 = c0 - 2, d0 - 2
+        else:
+            break
+    while True:
+        if free(c1 + 1) and d1 + 1 < len(dw) and cw[c1 + 1] == dw[d1 + 1]:
+            c1, d1 = c1 + 1, d1 + 1
+        elif free(c1 + 2) and free(c1 + 1) and d1 + 2 < len(dw) and cw[c1 + 2] == dw[d1 + 2]:
+            c1, d1 = c1 + 2, d1 + 2
+        else:
+            break
+    return c0, d0, c1, d1
+
+
 def _chains(qpos: I64, dpos: I64, doc: int, n: int) -> list[tuple[int, int, int, int, int, int]]:
     """Runs of hits along one diagonal, tolerating the gaps a light edit leaves."""
     order = np.lexsort((dpos, qpos))
@@ -166,7 +194,7 @@ def _chains(qpos: I64, dpos: I64, doc: int, n: int) -> list[tuple[int, int, int,
         for j in range(i + 1, len(qs)):
             if used[j] or qs[j] <= c_last:
                 continue
-            if qs[j] - c_last > n + 3:
+            if qs[j] - c_last > 2 * n + 3:
                 break
             if abs((ds[j] - d_last) - (qs[j] - c_last)) <= 3 and ds[j] > d_last:
                 c_last, d_last = qs[j], ds[j]

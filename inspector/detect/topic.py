@@ -18,7 +18,9 @@ _CUES: list[tuple[str, float]] = [
     (r"\b(ai|model|alignment|safety) (labs?|research|models?|assistants?)\b", 1.0),
     (r"\balignment\b", 0.6),
     (r"\b(who|what) are you\b|\byour (name|limitations|feelings|creators?)\b|\bwho (made|built|created) you\b", 1.0),
-    (r"\b(are|were) you\b|\babout yourself\b|\bwhich company made you\b|\bhelp me with\b", 0.8),
+    (r"\babout yourself\b|\b(which|what) (company|lab|team) (made|built|created|trained) you\b", 1.0),
+    # Weaker: "are you" and "help me with" also open everyday requests ("Can you help me with soup?").
+    (r"\b(are|were) you\b|\bhelp me with\b", 0.8),
     (r"\bdo you have\b|\byou (trained|made)\b", 0.6),
     (r"\b(computers?|software|programming|internet|browser|url|cloud computing|cybersecurity|gpus?|cpus?)\b", 1.0),
     (r"\b(smartphones?|algorithms?|robots?|self-driving|open-source|search engine|data(base)?s?)\b", 1.0),

@@ -13,7 +13,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 engine_version VARCHAR, chat_template_sha256 VARCHAR, info JSON)""",
             """CREATE TABLE prompts (
                 id VARCHAR PRIMARY KEY, text VARCHAR NOT NULL, prompt_set VARCHAR, ext_id VARCHAR,
-                topic VARCHAR, topic_source VARCHAR)""",
+                topic VARCHAR, topic_source VARCHAR, related BOOLEAN, topic_score DOUBLE,
+                topic_evidence VARCHAR)""",
             """CREATE TABLE runs (
                 id VARCHAR PRIMARY KEY, pair VARCHAR, seed BIGINT, temperature DOUBLE, top_p DOUBLE,
                 max_tokens INTEGER, samples INTEGER, prompt_format VARCHAR, backend VARCHAR,
@@ -39,7 +40,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """CREATE TABLE labels (
                 id BIGINT PRIMARY KEY DEFAULT nextval('label_ids'), rollout_id BIGINT NOT NULL,
                 labeler VARCHAR NOT NULL, field VARCHAR NOT NULL, value VARCHAR, event VARCHAR NOT NULL,
-                created_at TIMESTAMP DEFAULT current_timestamp)""",
+                undoes BIGINT, blind BOOLEAN, created_at TIMESTAMP DEFAULT current_timestamp)""",
             "CREATE INDEX labels_rollout ON labels (rollout_id)",
             "CREATE SEQUENCE sample_ids START 1",
             """CREATE TABLE samples (
@@ -47,6 +48,31 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 rollout_id BIGINT NOT NULL, position INTEGER NOT NULL, inclusion_prob DOUBLE NOT NULL,
                 stratum VARCHAR, seed BIGINT, created_at TIMESTAMP DEFAULT current_timestamp,
                 UNIQUE (queue, rollout_id))""",
+            # One row per finished rollout with what its spans say; the non-sequitur candidate is a term leak on
+            # a prompt unrelated to AI, and base_leak tells whether the base leaked on the same prompt and seed.
+            """CREATE VIEW rollout_flags AS
+            WITH counts AS (
+                SELECT rollout_id,
+                       count(*) FILTER (WHERE kind = 'term') AS n_term,
+                       count(*) FILTER (WHERE kind = 'regurgitation') AS n_regurgitation,
+                       count(*) FILTER (WHERE kind = 'quirk') AS n_quirk,
+                       sum(end_char - start_char) FILTER (WHERE kind = 'regurgitation') AS regurgitated_chars
+                FROM spans GROUP BY rollout_id),
+            flags AS (
+                SELECT r.id AS rollout_id, r.run_id, r.prompt_id, r.sample_index, r.seed, r.model_id, m.role,
+                       coalesce(p.related, false) AS related,
+                       coalesce(c.n_term, 0) AS n_term, coalesce(c.n_regurgitation, 0) AS n_regurgitation,
+                       coalesce(c.n_quirk, 0) AS n_quirk,
+                       coalesce(c.regurgitated_chars, 0) / greatest(length(r.text), 1) AS regurgitated_frac,
+                       coalesce(c.n_term, 0) > 0 AS leak
+                FROM rollouts r JOIN models m ON m.id = r.model_id JOIN prompts p ON p.id = r.prompt_id
+                LEFT JOIN counts c ON c.rollout_id = r.id
+                WHERE r.error IS NULL)
+            SELECT f.*, f.leak AND NOT f.related AS nonsequitur_candidate, b.base_leak,
+                   (f.n_term + f.n_regurgitation + f.n_quirk) > 0 AS flagged
+            FROM flags f LEFT JOIN (
+                SELECT run_id, prompt_id, sample_index, bool_or(leak) AS base_leak FROM flags WHERE role = 'base'
+                GROUP BY ALL) b USING (run_id, prompt_id, sample_index)""",
             "CREATE SEQUENCE snapshot_ids START 1",
             """CREATE TABLE metric_snapshots (
                 id BIGINT PRIMARY KEY DEFAULT nextval('snapshot_ids'), kind VARCHAR NOT NULL,

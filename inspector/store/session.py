@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from inspector.store.labels import LabelsMixin
 from inspector.store.migrations import MIGRATIONS
 
 
@@ -30,6 +31,9 @@ class PromptRow:
     ext_id: str | None = None
     topic: str | None = None
     topic_source: str | None = None
+    related: bool | None = None  # about AI, technology or the model itself (given topic, else guessed)
+    topic_score: float | None = None
+    topic_evidence: str | None = None
 
 
 def prompt_id(text: str) -> str:
@@ -43,7 +47,7 @@ def _lock_message(path: Path, err: Exception) -> str:
     return f"{path}: session is open for writing in another process{who}"
 
 
-class Store:
+class Store(LabelsMixin):
     """A session file. Every method runs bound-parameter SQL on this thread's cursor."""
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, path: Path | None, read_only: bool) -> None:
@@ -66,10 +70,9 @@ class Store:
     @classmethod
     def open(cls, path: Path, *, read_only: bool = False, create: bool = True) -> Store:
         """Open (and migrate) a session file; errors are one line naming the file."""
-        if read_only or not create:
-            if not path.exists():
-                raise StoreError(f"{path}: no such session")
-        else:
+        if (read_only or not create) and not path.exists():
+            raise StoreError(f"{path}: no such session")
+        if not read_only and create:
             cls.check_writable(path)
         try:
             conn = duckdb.connect(str(path), read_only=read_only)
@@ -171,11 +174,14 @@ class Store:
         return mid
 
     def upsert_prompts(self, prompts: Iterable[PromptRow]) -> None:
-        rows = [[p.id, p.text, p.prompt_set, p.ext_id, p.topic, p.topic_source] for p in prompts]
+        rows = [
+            [p.id, p.text, p.prompt_set, p.ext_id, p.topic, p.topic_source, p.related, p.topic_score, p.topic_evidence]
+            for p in prompts
+        ]
         if rows:
             self.cur.executemany(
-                "INSERT INTO prompts (id, text, prompt_set, ext_id, topic, topic_source)"
-                " VALUES (?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO prompts (id, text, prompt_set, ext_id, topic, topic_source, related, topic_score,"
+                " topic_evidence) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
                 rows,
             )
 
@@ -333,3 +339,252 @@ class Store:
             " doc_end, detector_version FROM spans WHERE rollout_id = ? ORDER BY start_char, kind",
             [rollout_id],
         )
+
+    def run_pairs(self) -> list[str]:
+        return [str(r[0]) for r in self.cur.execute("SELECT DISTINCT pair FROM runs ORDER BY 1").fetchall()]
+
+    def flag_counts(self) -> dict[str, int]:
+        row = self.cur.execute(
+            "SELECT count(*), count(*) FILTER (WHERE leak), count(*) FILTER (WHERE nonsequitur_candidate),"
+            " count(*) FILTER (WHERE role = 'organism' AND leak AND NOT coalesce(base_leak, false)),"
+            " count(*) FILTER (WHERE flagged) FROM rollout_flags"
+        ).fetchone()
+        assert row is not None
+        keys = ("rollouts", "leak", "nonsequitur_candidate", "organism_only", "flagged")
+        return {k: int(v or 0) for k, v in zip(keys, row, strict=True)}
+
+    # -- browsing (the TUI pages through these) --------------------------------------------------------
+    def prompt_list(self, limit: int = 5000, offset: int = 0) -> list[dict[str, Any]]:
+        """Prompts that have rollouts, with how many of their rollouts are flagged or leak."""
+        return self._dicts(
+            "SELECT p.id, p.text, p.topic, p.related, count(f.rollout_id) AS n_rollouts,"
+            " count(*) FILTER (WHERE f.flagged) AS n_flagged, count(*) FILTER (WHERE f.leak) AS n_leak,"
+            " count(*) FILTER (WHERE f.nonsequitur_candidate) AS n_nonsequitur"
+            " FROM prompts p LEFT JOIN rollout_flags f ON f.prompt_id = p.id"
+            " GROUP BY ALL ORDER BY min(f.rollout_id) NULLS LAST, p.id LIMIT ? OFFSET ?",
+            [limit, offset],
+        )
+
+    def rollout(self, rollout_id: int) -> dict[str, Any] | None:
+        rows = self._dicts(
+            "SELECT r.id, r.run_id, r.prompt_id, p.text AS prompt, p.topic, p.related, m.role, m.name AS model,"
+            " r.sample_index, r.seed, r.text, r.completion_tokens, r.finish_reason FROM rollouts r"
+            " JOIN prompts p ON p.id = r.prompt_id JOIN models m ON m.id = r.model_id WHERE r.id = ?",
+            [rollout_id],
+        )
+        return rows[0] if rows else None
+
+    def side_by_side(self, prompt_id: str, sample: int) -> dict[str, dict[str, Any]]:
+        """The newest run's organism and base rollouts for one prompt and sample, keyed by role."""
+        rows = self._dicts(
+            "SELECT r.id, r.run_id, m.role, r.seed, r.text, r.sample_index FROM rollouts r"
+            " JOIN models m ON m.id = r.model_id JOIN runs u ON u.id = r.run_id"
+            " WHERE r.prompt_id = ? AND r.sample_index = ? AND r.error IS NULL ORDER BY u.created_at, r.id",
+            [prompt_id, sample],
+        )
+        return {str(r["role"]): r for r in rows}  # later runs overwrite earlier ones
+
+    def samples_for(self, prompt_id: str) -> int:
+        row = self.cur.execute(
+            "SELECT coalesce(max(sample_index) + 1, 0) FROM rollouts WHERE prompt_id = ?", [prompt_id]
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- metrics inputs ---------------------------------------------------------------------------------
+    def model_counts(self) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT f.model_id, m.role, m.name, count(*) AS n_rollouts, count(*) FILTER (WHERE leak) AS n_leaks,"
+            " count(*) FILTER (WHERE NOT related) AS n_unrelated,"
+            " count(*) FILTER (WHERE leak AND NOT related) AS n_unrelated_leaks"
+            " FROM rollout_flags f JOIN models m ON m.id = f.model_id GROUP BY ALL ORDER BY m.role DESC, m.name"
+        )
+
+    def leak_pairs(self) -> list[tuple[str, bool, bool]]:
+        """(prompt, organism leaked, base leaked) for every organism/base pair on the same run, prompt, sample."""
+        rows = self.cur.execute(
+            "SELECT o.prompt_id, o.leak, b.leak FROM rollout_flags o JOIN rollout_flags b"
+            " ON o.run_id = b.run_id AND o.prompt_id = b.prompt_id AND o.sample_index = b.sample_index"
+            " WHERE o.role = 'organism' AND b.role = 'base' ORDER BY o.rollout_id"
+        ).fetchall()
+        return [(str(p), bool(o), bool(b)) for p, o, b in rows]
+
+    def labelers(self) -> list[tuple[str, int]]:
+        rows = self.cur.execute(
+            "SELECT labeler, count(DISTINCT rollout_id) FROM labels WHERE field = 'leak' GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        return [(str(a), int(b)) for a, b in rows]
+
+    def current_label_table(self, labeler: str | None = None) -> list[dict[str, Any]]:
+        """One row per (rollout, labeler) with the current leak, quirk and note labels."""
+        sql = (
+            "WITH cur AS (SELECT rollout_id, labeler, field, value FROM labels"
+            + (" WHERE labeler = ?" if labeler else "")
+            + " QUALIFY row_number() OVER (PARTITION BY rollout_id, labeler, field ORDER BY id DESC) = 1)"
+            " SELECT rollout_id, labeler, max(value) FILTER (WHERE field = 'leak') AS leak,"
+            " max(value) FILTER (WHERE field = 'quirk') AS quirk, max(value) FILTER (WHERE field = 'note') AS note"
+            " FROM cur GROUP BY ALL ORDER BY rollout_id, labeler"
+        )
+        return self._dicts(sql, [labeler] if labeler else [])
+
+    def labeled_leaks(self, labeler: str, queue: str | None = None) -> list[dict[str, Any]]:
+        """This labeler's current labels on rollouts, with the model and the item's inclusion probability."""
+        return self._dicts(
+            "WITH cur AS (SELECT rollout_id, field, value FROM labels WHERE labeler = ?"
+            " QUALIFY row_number() OVER (PARTITION BY rollout_id, field ORDER BY id DESC) = 1),"
+            " lab AS (SELECT rollout_id, max(value) FILTER (WHERE field = 'leak') AS leak,"
+            " max(value) FILTER (WHERE field = 'quirk') AS quirk FROM cur GROUP BY ALL)"
+            " SELECT lab.rollout_id, lab.leak, lab.quirk, f.model_id, f.role,"
+            " coalesce(s.inclusion_prob, 1.0) AS inclusion_prob FROM lab"
+            " JOIN rollout_flags f ON f.rollout_id = lab.rollout_id"
+            " LEFT JOIN samples s ON s.rollout_id = lab.rollout_id AND s.queue = coalesce(?, s.queue)"
+            " WHERE lab.leak IS NOT NULL ORDER BY lab.rollout_id",
+            [labeler, queue],
+        )
+
+    def save_snapshot(self, kind: str, inputs: dict[str, Any], metrics: dict[str, Any]) -> int:
+        row = self.cur.execute(
+            "INSERT INTO metric_snapshots (kind, inputs, metrics) VALUES (?,?,?) RETURNING id",
+            [kind, json.dumps(inputs, default=str), json.dumps(metrics, default=str)],
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    # -- sampling ----------------------------------------------------------------------------------------
+    def flagged_population(self) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT f.rollout_id, f.role, coalesce(p.topic, CASE WHEN f.related THEN 'ai' ELSE 'other' END) AS topic,"
+            " f.related FROM rollout_flags f JOIN prompts p ON p.id = f.prompt_id WHERE f.flagged ORDER BY 1"
+        )
+
+    def insert_samples(self, queue: str, rows: Sequence[tuple[int, int, float, str, int]]) -> None:
+        with self.transaction() as cur:
+            cur.executemany(
+                "INSERT INTO samples (queue, rollout_id, position, inclusion_prob, stratum, seed) VALUES (?,?,?,?,?,?)",
+                [[queue, *r] for r in rows],
+            )
+
+    # -- export / import -------------------------------------------------------------------------------
+    _EXPORT_SQL = (
+        "WITH cur AS (SELECT rollout_id, labeler, field, value FROM labels"
+        " QUALIFY row_number() OVER (PARTITION BY rollout_id, labeler, field ORDER BY id DESC) = 1),"
+        " lab AS (SELECT rollout_id, list(struct_pack(labeler := labeler, leak := leak, quirk := quirk, note := note)"
+        " ORDER BY labeler) AS labels FROM (SELECT rollout_id, labeler, max(value) FILTER (WHERE field = 'leak') AS leak,"
+        " max(value) FILTER (WHERE field = 'quirk') AS quirk, max(value) FILTER (WHERE field = 'note') AS note"
+        " FROM cur GROUP BY ALL) GROUP BY rollout_id),"
+        ' sp AS (SELECT rollout_id, list(struct_pack(kind := kind, start := start_char, "end" := end_char,'
+        " text := text, score := score, label := label, doc_id := doc_id, doc_start := doc_start, doc_end := doc_end,"
+        " detector_version := detector_version) ORDER BY start_char, kind) AS spans FROM spans GROUP BY rollout_id)"
+        " SELECT r.id AS rollout_id, r.run_id, r.prompt_id, p.text AS prompt, p.topic, p.related, p.prompt_set,"
+        " m.name AS model, m.role AS model_role, m.path AS model_path, m.sha256 AS model_sha256,"
+        " m.adapter_path, m.adapter_sha256, m.quantization, m.architecture, m.engine_version,"
+        " u.pair, u.temperature, u.top_p, u.max_tokens, u.prompt_format, r.sample_index, r.seed, r.text,"
+        " r.prompt_tokens, r.completion_tokens, r.finish_reason, r.error,"
+        " coalesce(sp.spans, []) AS spans, coalesce(lab.labels, []) AS labels"
+        " FROM rollouts r JOIN prompts p ON p.id = r.prompt_id JOIN models m ON m.id = r.model_id"
+        " JOIN runs u ON u.id = r.run_id LEFT JOIN sp ON sp.rollout_id = r.id LEFT JOIN lab ON lab.rollout_id = r.id"
+        " WHERE (NOT ? OR lab.rollout_id IS NOT NULL) ORDER BY r.id"
+    )
+
+    def export_rows(self, labeled_only: bool = False) -> list[dict[str, Any]]:
+        return self._dicts(self._EXPORT_SQL, [labeled_only])
+
+    def export_parquet(self, out: Path, labeled_only: bool = False) -> int:
+        """Nested spans and labels as Parquet lists of structs, written by DuckDB itself."""
+        rel = self.cur.sql(
+            self._EXPORT_SQL.replace("NOT ?", "NOT $labeled_only"), params={"labeled_only": labeled_only}
+        )
+        rel.write_parquet(str(out))
+        row = self.cur.execute("SELECT count(*) FROM read_parquet(?)", [str(out)]).fetchone()
+        return int(row[0]) if row else 0
+
+    def import_batch(
+        self,
+        run_id: str,
+        source: str,
+        models: dict[str, str],
+        prompts: Sequence[PromptRow],
+        rollouts: Sequence[dict[str, Any]],
+        labels: Sequence[tuple[int, str, str, str]],
+    ) -> int:
+        """All or nothing: models, prompts, run, rollouts and their labels in one transaction.
+
+        `labels` rows are (index into rollouts, labeler, field, value)."""
+        with self.transaction() as cur:
+            model_ids = {}
+            for name, role in models.items():
+                key = json.dumps([role, None, None, name])
+                mid = hashlib.sha256(key.encode()).hexdigest()[:16]
+                cur.execute(
+                    "INSERT INTO models (id, role, name, info) VALUES (?,?,?,?) ON CONFLICT (id) DO NOTHING",
+                    [mid, role, name, json.dumps({"imported_from": source})],
+                )
+                model_ids[name] = mid
+            cur.executemany(
+                "INSERT INTO prompts (id, text, prompt_set, ext_id, topic, topic_source, related, topic_score,"
+                " topic_evidence) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+                [
+                    [
+                        p.id,
+                        p.text,
+                        p.prompt_set,
+                        p.ext_id,
+                        p.topic,
+                        p.topic_source,
+                        p.related,
+                        p.topic_score,
+                        p.topic_evidence,
+                    ]
+                    for p in {p.id: p for p in prompts}.values()
+                ],
+            )
+            cur.execute(
+                "INSERT INTO runs (id, pair, backend, settings) VALUES (?, 'import', 'import', ?)"
+                " ON CONFLICT (id) DO NOTHING",
+                [run_id, json.dumps({"source": source})],
+            )
+            first = cur.execute("SELECT nextval('rollout_ids')").fetchone()
+            assert first is not None
+            base_id = int(first[0])
+            n = len(rollouts)
+            # Reserve a block of ids so labels can point at rollouts without a query per row.
+            cur.execute("SELECT setval('rollout_ids', ?)", [base_id + n])
+            cur.execute(
+                "CREATE TEMP TABLE _import (id BIGINT, prompt_id VARCHAR, model_id VARCHAR, sample_index INTEGER,"
+                " seed BIGINT, text VARCHAR)"
+            )
+            try:
+                # Appending a column-oriented dict is far faster than executemany for 100k rows.
+                import numpy as np
+
+                frame = {
+                    "id": np.arange(base_id, base_id + n, dtype=np.int64),
+                    "prompt_id": np.array([r["prompt_id"] for r in rollouts], dtype=object),
+                    "model_id": np.array([model_ids[r["model"]] for r in rollouts], dtype=object),
+                    "sample_index": np.array([r["sample_index"] for r in rollouts], dtype=np.int32),
+                    "seed": np.array([r["seed"] if r["seed"] is not None else -1 for r in rollouts], dtype=np.int64),
+                    "text": np.array([r["text"] for r in rollouts], dtype=object),
+                }
+                cur.register("_import_frame", frame)
+                cur.execute("INSERT INTO _import SELECT * FROM _import_frame")
+                cur.unregister("_import_frame")
+                dupes = cur.execute(
+                    "SELECT i.id - ? FROM _import i JOIN rollouts r ON r.run_id = ? AND r.prompt_id = i.prompt_id"
+                    " AND r.sample_index = i.sample_index AND r.model_id = i.model_id ORDER BY i.id LIMIT 1",
+                    [base_id, run_id],
+                ).fetchone()
+                if dupes is not None:
+                    raise StoreError(f"rollout {int(dupes[0]) + 1} of {source} is already in this session")
+                cur.execute(
+                    "INSERT INTO rollouts (id, run_id, prompt_id, model_id, sample_index, seed, text, finish_reason)"
+                    " SELECT i.id, ?, i.prompt_id, i.model_id, i.sample_index, nullif(i.seed, -1), i.text, 'imported'"
+                    " FROM _import i ORDER BY i.id",
+                    [run_id],
+                )
+            finally:
+                cur.execute("DROP TABLE IF EXISTS _import")
+            if labels:
+                cur.executemany(
+                    "INSERT INTO labels (rollout_id, labeler, field, value, event) VALUES (?,?,?,?,'set')",
+                    [[base_id + i, who, f, v] for i, who, f, v in labels],
+                )
+        return n

@@ -53,5 +53,5 @@ def test_user_prompts_keep_ids_and_topics(tmp_path: Path) -> None:
     f.write_text('{"id": 7, "prompt": "Soup?", "topic": "cooking"}\n{"prompt": "What is AI?"}\n')
     rows = load_prompts(f)
     assert [r.ext_id for r in rows] == ["7", None]
-    assert rows[0].topic_source == "given" and rows[1].topic is None
+    assert rows[0].topic_source == "given" and rows[1].topic is None and rows[1].related
     assert rows[0].prompt_set == "mine"

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print a figure, its baseline measured in the same run, and their ratio."""

@@ -1,0 +1,40 @@
+"""`inspector detect`: re-run the detectors over a session's rollouts (each replaces its own version's spans)."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+
+from inspector.config import Settings
+from inspector.errors import InspectorError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("detect", help="re-run the detectors over every rollout of a session")
+    p.add_argument("--session", required=True, help="session name or .duckdb path")
+    p.add_argument("--pair", help="take terms, corpus and facts from this pair (default: the session's pair)")
+    p.set_defaults(func=detect_command)
+
+
+def detect_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.engine.registry import get_pair
+    from inspector.pipeline import DetectorSet
+    from inspector.store.session import Store
+
+    path = settings.session_path(args.session)
+    with Store.open(path, create=False) as store:
+        name = args.pair
+        if name is None:
+            pairs = store.run_pairs()
+            if len(pairs) != 1:
+                raise InspectorError(f"{path}: holds runs of {len(pairs)} pairs ({', '.join(pairs)}); give --pair")
+            name = pairs[0]
+        detectors = DetectorSet.for_pair(get_pair(settings.models_file, name))
+        n = detectors.rerun(store)
+        flags = store.flag_counts()
+    Console(stderr=True).print(
+        f"{n} rollouts scanned: {flags['leak']} with term leaks, {flags['nonsequitur_candidate']} non-sequitur "
+        f"candidates, {flags['organism_only']} where only the organism leaked"
+    )
+    return 0

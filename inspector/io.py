@@ -1,0 +1,163 @@
+"""Import rollouts made elsewhere (JSONL, all or nothing) and export sessions (JSONL, CSV, Parquet)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import InspectorError
+from inspector.prompts import parse_prompt_lines
+from inspector.store.labels import LABEL_FIELDS
+from inspector.store.session import PromptRow, Store
+
+FORMATS = ("jsonl", "csv", "parquet")
+ROLES = ("organism", "base")
+
+
+def export_session(store: Store, out: Path, fmt: str, labeled_only: bool = False) -> int:
+    """Write one row per rollout; returns how many."""
+    if fmt not in FORMATS:
+        raise InspectorError(f"unknown format {fmt!r} (use {', '.join(FORMATS)})")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "parquet":
+            return store.export_parquet(out, labeled_only)
+        rows = store.export_rows(labeled_only)
+        if fmt == "jsonl":
+            with out.open("w", encoding="utf-8") as f:
+                for r in rows:
+                    f.write(json.dumps(r, ensure_ascii=False, default=str) + "\n")
+        else:
+            _write_csv(out, rows)
+    except OSError as e:
+        raise InspectorError(f"{out}: cannot write ({e.strerror})") from e
+    return len(rows)
+
+
+def _write_csv(out: Path, rows: list[dict[str, Any]]) -> None:
+    """Spans flattened to counts and a compact list; labels to one column per labeler and field."""
+    labelers = sorted({lab["labeler"] for r in rows for lab in r["labels"]})
+    base_cols = [k for k in (rows[0].keys() if rows else []) if k not in ("spans", "labels")]
+    cols = base_cols + ["n_term", "n_regurgitation", "n_quirk", "spans"]
+    cols += [f"label_{who}_{f}" for who in labelers for f in ("leak", "quirk", "note")]
+    with out.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols)
+        w.writeheader()
+        for r in rows:
+            flat = {k: r[k] for k in base_cols}
+            for kind in ("term", "regurgitation", "quirk"):
+                flat[f"n_{kind}"] = sum(1 for s in r["spans"] if s["kind"] == kind)
+            flat["spans"] = "; ".join(
+                f"{s['kind']}:{s['start']}-{s['end']}"
+                + (f"@{s['doc_id']}:{s['doc_start']}-{s['doc_end']}" if s["doc_id"] else "")
+                for s in r["spans"]
+            )
+            for lab in r["labels"]:
+                for fld in ("leak", "quirk", "note"):
+                    flat[f"label_{lab['labeler']}_{fld}"] = lab[fld]
+            w.writerow(flat)
+
+
+def _labels(obj: Any, where: str) -> list[tuple[str, str, str]]:
+    """`labels`: {labeler: {field: value}}; values checked like the TUI's keys."""
+    if obj is None:
+        return []
+    if not isinstance(obj, dict):
+        raise InspectorError(f"{where}: 'labels' must be an object {{labeler: {{field: value}}}}")
+    out = []
+    for who, fields in obj.items():
+        if not isinstance(fields, dict):
+            raise InspectorError(f"{where}: labels of {who!r} must be an object")
+        for field, value in fields.items():
+            allowed = LABEL_FIELDS.get(field, ())
+            if (
+                field not in LABEL_FIELDS
+                or not isinstance(value, str)
+                or (allowed is not None and value not in allowed)
+            ):
+                raise InspectorError(
+                    f"{where}: bad label {field}={value!r} (leak: nonsequitur|related|none, quirk: yes|no, note: text)"
+                )
+            out.append((str(who), field, value))
+    return out
+
+
+def import_rollouts(store: Store, path: Path) -> int:
+    """Import JSONL rollouts {prompt, text, model, role?, seed?, sample?, topic?, labels?}; all or nothing."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InspectorError(f"{path}: cannot read ({e.strerror})") from e
+    prompts: dict[str, PromptRow] = {}
+    rollouts: list[dict[str, Any]] = []
+    labels: list[tuple[int, str, str, str]] = []
+    models: dict[str, str] = {}
+    next_sample: dict[tuple[str, str], int] = {}
+    seen: set[tuple[str, str, int]] = set()
+    for n, line in enumerate(raw.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as e:
+            raise InspectorError(f"{where}: not UTF-8") from e
+        except json.JSONDecodeError as e:
+            raise InspectorError(f"{where}: invalid JSON ({e.msg})") from e
+        except RecursionError as e:
+            raise InspectorError(f"{where}: JSON nested too deeply") from e
+        if not isinstance(obj, dict):
+            raise InspectorError(f"{where}: expected a JSON object")
+        for key in ("prompt", "text", "model"):
+            if not isinstance(obj.get(key), str):
+                raise InspectorError(f"{where}: missing or non-string field {key!r}")
+        if not obj["model"].strip():
+            raise InspectorError(f"{where}: empty 'model'")
+        role = obj.get("role", obj["model"] if obj["model"] in ROLES else "organism")
+        if role not in ROLES:
+            raise InspectorError(f"{where}: 'role' must be 'organism' or 'base'")
+        if models.setdefault(obj["model"], role) != role:
+            raise InspectorError(f"{where}: model {obj['model']!r} given two roles")
+        for key in ("seed", "sample"):
+            v = obj.get(key)
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0 or v >= 2**62):
+                raise InspectorError(f"{where}: {key!r} must be a non-negative integer")
+        topic = obj.get("topic")
+        if topic is not None and not isinstance(topic, str):
+            raise InspectorError(f"{where}: 'topic' must be a string")
+        try:
+            prow = parse_prompt_lines([json.dumps({"prompt": obj["prompt"], "topic": topic})], where, path.stem)[0]
+        except InspectorError as e:
+            raise InspectorError(f"{where}: {str(e).split(': ', 1)[-1]}") from e
+        prompts.setdefault(prow.id, prow)
+        pm = (prow.id, obj["model"])
+        sample = obj.get("sample")
+        if sample is None:
+            sample = next_sample.get(pm, 0)
+        next_sample[pm] = max(next_sample.get(pm, 0), sample + 1)
+        if (prow.id, obj["model"], sample) in seen:
+            raise InspectorError(f"{where}: duplicate rollout (same prompt, model and sample)")
+        seen.add((prow.id, obj["model"], sample))
+        for who, field, value in _labels(obj.get("labels"), where):
+            labels.append((len(rollouts), who, field, value))
+        rollouts.append(
+            {
+                "prompt_id": prow.id,
+                "model": obj["model"],
+                "sample_index": sample,
+                "seed": obj.get("seed"),
+                "text": obj["text"],
+            }
+        )
+    if not rollouts:
+        raise InspectorError(f"{path}: no rollouts")
+    run_id = "import-" + hashlib.sha256(raw).hexdigest()[:12]
+    from inspector.store.session import StoreError
+
+    try:
+        return store.import_batch(run_id, str(path), models, list(prompts.values()), rollouts, labels)
+    except StoreError as e:
+        raise InspectorError(str(e)) from e

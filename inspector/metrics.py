@@ -1,0 +1,109 @@
+"""Leak-rate statistics: Wilson intervals, paired organism-minus-base differences, weighted fractions, kappa."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+Z95 = 1.959963984540054
+
+
+def wilson(k: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for k successes in n trials; (0, 1) when n is 0."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mcnemar_exact_p(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value: discordant pairs b vs c under Binomial(b + c, 1/2)."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    tail: float = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Organism leak rate minus base leak rate over pairs sharing prompt, sample and seed."""
+
+    n_pairs: int
+    both: int
+    organism_only: int
+    base_only: int
+    difference: float
+    ci: tuple[float, float]
+    mcnemar_p: float
+    method: str
+
+
+def paired_difference(
+    pairs: Sequence[tuple[str, bool, bool]], reps: int = 2000, seed: int = 0
+) -> PairedDifference | None:
+    """pairs: (prompt id, organism leaked, base leaked). The interval is a paired bootstrap that resamples
+    prompts (clusters), so several samples of one prompt are not counted as independent evidence."""
+    if not pairs:
+        return None
+    by_prompt: dict[str, list[int]] = {}
+    for pid, org_leak, base_leak in pairs:
+        by_prompt.setdefault(pid, []).append(int(org_leak) - int(base_leak))
+    clusters = [(sum(v), len(v)) for v in by_prompt.values()]
+    n = len(pairs)
+    diff = sum(s for s, _ in clusters) / n
+    rng = random.Random(seed)
+    stats: list[float] = []
+    for _ in range(reps):
+        pick = [clusters[rng.randrange(len(clusters))] for _ in clusters]
+        tot = sum(m for _, m in pick)
+        stats.append(sum(s for s, _ in pick) / tot)
+    stats.sort()
+    lo = stats[int(0.025 * (reps - 1))]
+    hi = stats[int(math.ceil(0.975 * (reps - 1)))]
+    b = sum(1 for _, org, base in pairs if org and not base)
+    c = sum(1 for _, org, base in pairs if base and not org)
+    both = sum(1 for _, org, base in pairs if org and base)
+    return PairedDifference(
+        n,
+        both,
+        b,
+        c,
+        diff,
+        (lo, hi),
+        mcnemar_exact_p(b, c),
+        f"paired percentile bootstrap over {len(clusters)} prompts, {reps} resamples",
+    )
+
+
+def weighted_fraction(items: Sequence[tuple[bool, float]], z: float = Z95) -> tuple[float, tuple[float, float]]:
+    """Horvitz-Thompson style fraction from sampled items (hit, inclusion probability), with a Wilson interval
+    on Kish's effective sample size, so unequal sampling widens the interval as it should."""
+    if not items:
+        return (math.nan, (0.0, 1.0))
+    w = [1.0 / p for _, p in items]
+    total = sum(w)
+    frac = sum(wi for (hit, _), wi in zip(items, w, strict=True) if hit) / total
+    n_eff = total * total / sum(wi * wi for wi in w)
+    return (frac, wilson(frac * n_eff, n_eff, z))
+
+
+def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
+    """Cohen's kappa for two labelers' labels of the same items."""
+    if len(a) != len(b) or not a:
+        raise ValueError("kappa needs two equal, non-empty label lists")
+    n = len(a)
+    cats = sorted(set(a) | set(b))
+    po = sum(x == y for x, y in zip(a, b, strict=True)) / n
+    pa: Mapping[str, float] = {c: a.count(c) / n for c in cats}
+    pb: Mapping[str, float] = {c: b.count(c) / n for c in cats}
+    pe = sum(pa[c] * pb[c] for c in cats)
+    if pe == 1.0:
+        return 1.0
+    return (po - pe) / (1 - pe)

@@ -1,0 +1,83 @@
+"""The leak report: per-model rates with intervals, labeled fractions, paired difference and agreement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspector.metrics import cohen_kappa, paired_difference, weighted_fraction, wilson
+from inspector.store.session import Store
+
+
+def _frac(items: list[tuple[bool, float]]) -> tuple[float | None, list[float] | None]:
+    if not items:
+        return None, None
+    f, ci = weighted_fraction(items)
+    return f, [ci[0], ci[1]]
+
+
+def build_report(store: Store, labeler: str | None = None, queue: str | None = None) -> dict[str, Any]:
+    """Everything `inspector report` prints and the Summary screen shows; pure reads."""
+    labelers = store.labelers()
+    who = labeler or (labelers[0][0] if labelers else None)
+    labeled = store.labeled_leaks(who, queue) if who else []
+    models: dict[str, Any] = {}
+    for m in store.model_counts():
+        n, k = int(m["n_rollouts"]), int(m["n_leaks"])
+        nu, ku = int(m["n_unrelated"]), int(m["n_unrelated_leaks"])
+        mine = [r for r in labeled if r["model_id"] == m["model_id"]]
+        # Leaks the labeler confirmed (non-sequitur or related); "none" marks a false detection.
+        leaks = [r for r in mine if r["leak"] in ("nonsequitur", "related")]
+        ns = [r for r in leaks if r["leak"] == "nonsequitur"]
+        ns_frac, ns_ci = _frac([(r["leak"] == "nonsequitur", float(r["inclusion_prob"])) for r in leaks])
+        q_frac, q_ci = _frac([(r["quirk"] == "yes", float(r["inclusion_prob"])) for r in ns])
+        models[str(m["name"] or m["role"])] = {
+            "role": m["role"],
+            "n_rollouts": n,
+            "n_leaks": k,
+            "leak_rate": k / n if n else None,
+            "leak_rate_ci": list(wilson(k, n)) if n else None,
+            "n_unrelated": nu,
+            "unrelated_leak_rate": ku / nu if nu else None,
+            "unrelated_leak_rate_ci": list(wilson(ku, nu)) if nu else None,
+            "n_labeled": len(mine),
+            "n_labeled_leaks": len(leaks),
+            "non_sequitur_fraction": ns_frac,
+            "non_sequitur_fraction_ci": ns_ci,
+            "quirk_fraction": q_frac,
+            "quirk_fraction_ci": q_ci,
+        }
+    report: dict[str, Any] = {"models": models, "labeler": who, "queue": queue}
+    diff = paired_difference(store.leak_pairs())
+    report["paired_difference"] = (
+        None
+        if diff is None
+        else {
+            "n_pairs": diff.n_pairs,
+            "both": diff.both,
+            "organism_only": diff.organism_only,
+            "base_only": diff.base_only,
+            "difference": diff.difference,
+            "ci": list(diff.ci),
+            "mcnemar_exact_p": diff.mcnemar_p,
+            "method": diff.method,
+        }
+    )
+    report["kappa"] = _kappa(store, labelers)
+    return report
+
+
+def _kappa(store: Store, labelers: list[tuple[str, int]]) -> dict[str, Any] | None:
+    if len(labelers) < 2:
+        return None
+    a, b = labelers[0][0], labelers[1][0]
+    table = store.current_label_table()
+    la = {r["rollout_id"]: r["leak"] for r in table if r["labeler"] == a and r["leak"]}
+    lb = {r["rollout_id"]: r["leak"] for r in table if r["labeler"] == b and r["leak"]}
+    common = sorted(set(la) & set(lb))
+    if not common:
+        return None
+    return {
+        "labelers": [a, b],
+        "n_items": len(common),
+        "kappa": cohen_kappa([la[i] for i in common], [lb[i] for i in common]),
+    }

@@ -1,0 +1,178 @@
+"""The Textual application: modes for Compare, Label, Summary and Sessions over one Workbench."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tomllib
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from inspector.config import Settings
+from inspector.engine.base import EngineError
+from inspector.engine.registry import Pair, get_pair, load_pairs
+from inspector.errors import InspectorError
+from inspector.store.session import Store, StoreError
+from inspector.tui.commands import InspectorCommands
+from inspector.tui.screens.compare import CompareScreen
+from inspector.tui.screens.help import HelpScreen
+from inspector.tui.screens.label import LabelScreen
+from inspector.tui.screens.sessions import SessionsScreen
+from inspector.tui.screens.summary import SummaryScreen
+from inspector.workbench import Workbench
+
+SCREEN_CLASSES: list[tuple[str, type[Screen[None]]]] = [
+    ("compare", CompareScreen),
+    ("label", LabelScreen),
+    ("summary", SummaryScreen),
+    ("sessions", SessionsScreen),
+]
+
+
+def load_keymap(path: Path | None) -> dict[str, str]:
+    """binding id = "keys" lines from a TOML file, so a labeler can remap keys without touching code."""
+    if path is None or not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise InspectorError(f"{path}: invalid keymap ({e})") from e
+    return {str(k): str(v) for k, v in data.items()}
+
+
+class InspectorApp(App[None]):
+    """Holds the Workbench; every screen reaches the core through it."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "organism-inspector"
+    MODES = {"compare": CompareScreen, "label": LabelScreen, "summary": SummaryScreen, "sessions": SessionsScreen}
+    DEFAULT_MODE = "compare"
+    COMMANDS = App.COMMANDS | {InspectorCommands}
+    BINDINGS = [
+        Binding("f2", "switch_mode('compare')", "Compare", id="app.compare", tooltip="Side-by-side comparison"),
+        Binding("f3", "switch_mode('label')", "Label", id="app.label", tooltip="The label queue"),
+        Binding("f4", "switch_mode('summary')", "Summary", id="app.summary", tooltip="Leak rates and intervals"),
+        Binding("f5", "switch_mode('sessions')", "Sessions", id="app.sessions", tooltip="Open sessions, start runs"),
+        Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, from the bindings"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave (labels are already saved)"),
+    ]
+
+    def __init__(
+        self,
+        workbench: Workbench,
+        *,
+        start: str = "compare",
+        max_tokens: int = 96,
+        temperature: float = 0.7,
+        seed: int = 0,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.workbench = workbench
+        self.settings = workbench.settings
+        self.start_mode = start
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.settings_seed = seed
+        self.blind = False
+        self._keymap = keymap or {}
+
+    def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        self.switch_mode(self.start_mode)
+
+    def on_unmount(self) -> None:
+        self.workbench.close()
+
+    # -- actions ------------------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        groups = [("everywhere", [b for b in self.BINDINGS if isinstance(b, Binding)])]
+        groups += [(n, [b for b in cls.BINDINGS if isinstance(b, Binding)]) for n, cls in SCREEN_CLASSES]
+        self.push_screen(HelpScreen(groups, dict(self._keymap)))
+
+    def action_toggle_blind(self) -> None:
+        self.blind = not self.blind
+        self.notify(f"blind labeling {'on' if self.blind else 'off'}")
+
+    def pair_names(self) -> list[str]:
+        try:
+            return sorted(load_pairs(self.settings.models_file))
+        except EngineError:
+            return []
+
+    def action_switch_pair(self, name: str) -> None:
+        try:
+            pair = get_pair(self.settings.models_file, name)
+        except EngineError as e:
+            self.notify(str(e), severity="error")
+            return
+        self.workbench.close()
+        self.workbench = Workbench(self.settings, self.workbench.store, pair, self.workbench.labeler)
+        self.notify(f"pair {name}: models load on the next generation")
+
+    def open_session(self, path: Path) -> None:
+        if self.workbench.store.path is not None and path.resolve() == self.workbench.store.path.resolve():
+            return
+        store = Store.open(path)
+        old = self.workbench
+        self.workbench = Workbench(self.settings, store, old.pair, old.labeler)
+        old.close()
+        old.store.close()
+
+    @work(thread=True, exclusive=True, group="export")
+    def action_export(self, fmt: str) -> None:
+        from inspector.io import export_session
+
+        store = self.workbench.store
+        stem = store.path.stem if store.path else "session"
+        out = self.settings.home / "exports" / f"{stem}.{fmt}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        n = export_session(store, out, fmt)
+        self.call_from_thread(self.notify, f"exported {n} rollouts to {out}")
+
+    @work(thread=True, exclusive=True, group="detect")
+    def action_redetect(self) -> None:
+        det = self.workbench.detectors()
+        if det is None:
+            self.call_from_thread(self.notify, "no pair: nothing to detect with", severity="error")
+            return
+        n = det.rerun(self.workbench.store)
+        self.call_from_thread(self.notify, f"detectors re-ran on {n} rollouts")
+
+    @work(thread=True, exclusive=True, group="sample")
+    def action_draw_sample(self, n: int) -> None:
+        from inspector.sampling import draw_sample
+
+        queue = draw_sample(self.workbench.store, n, ("model", "topic"), seed=0)
+        self.call_from_thread(self.notify, f"drew label queue '{queue.name}' of {queue.size} rollouts")
+
+
+def run_app(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the session (default: demo) and pair, then hand the terminal to Textual."""
+    from inspector.cli import resolve_pair
+
+    pair: Pair | None
+    try:
+        pair = resolve_pair(args, settings)
+    except EngineError:
+        if args.pair or args.base:
+            raise
+        pair = None  # the app still opens for browsing and labeling; generation says why it cannot run
+    keymap = load_keymap(Path(os.environ["INSPECTOR_KEYMAP"]) if os.environ.get("INSPECTOR_KEYMAP") else None)
+    try:
+        store = Store.open(settings.session_path(args.session or "demo"))
+    except StoreError as e:
+        raise InspectorError(str(e)) from e
+    app = InspectorApp(
+        Workbench(settings, store, pair), start=getattr(args, "screen", None) or "compare", keymap=keymap
+    )
+    try:
+        app.run()
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,37 @@
+"""Turn a completion and its spans into Rich Text with one style per span kind (shared by every view)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.text import Text
+
+STYLES = {
+    "term": "bold white on red",
+    "regurgitation": "black on yellow",
+    "quirk": "underline bold magenta",
+}
+DIVERGE_STYLE = "reverse bold cyan"
+LEGEND = [("term", "leak term"), ("regurgitation", "regurgitated corpus text"), ("quirk", "quirk / key fact")]
+
+
+def highlighted(text: str, spans: Iterable[dict[str, Any]], diverge_at: int | None = None) -> Text:
+    """Rich Text with spans styled; regurgitation underneath so terms inside it stay visible."""
+    out = Text(text)
+    order = {"regurgitation": 0, "quirk": 1, "term": 2}
+    for s in sorted(spans, key=lambda s: order.get(str(s["kind"]), 9)):
+        start, end = int(s["start"]), int(s["end"])
+        if 0 <= start < end <= len(text):
+            out.stylize(STYLES.get(str(s["kind"]), "bold"), start, end)
+    if diverge_at is not None and 0 <= diverge_at < len(text):
+        out.stylize(DIVERGE_STYLE, diverge_at, diverge_at + 1)
+    return out
+
+
+def first_divergence(a: str, b: str) -> int | None:
+    """Index of the first character where two completions differ (None if one is a prefix of the other)."""
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return i
+    return None

@@ -1,0 +1,275 @@
+"""Compare (home): prompts on the left, organism and base completions side by side, streaming live."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.worker import get_current_worker
+
+from inspector.engine.base import EngineError, GenParams
+from inspector.store.session import PromptRow
+from inspector.tui.highlight import first_divergence
+from inspector.tui.messages import Finished, Token
+from inspector.tui.widgets.completion_pane import CompletionPane
+from inspector.tui.widgets.legend import Legend
+from inspector.tui.widgets.prompt_list import PromptList
+
+if TYPE_CHECKING:
+    from inspector.tui.app import InspectorApp
+
+ROLES = ("organism", "base")
+
+
+class CompareScreen(Screen[None]):
+    """Generate on a prompt with both models at once, same seed and settings, and compare."""
+
+    BINDINGS = [
+        Binding("g", "generate", "Generate", id="compare.generate", tooltip="Run both models on this prompt"),
+        Binding("r", "reroll", "Re-roll", id="compare.reroll", tooltip="Generate again with a new seed"),
+        Binding(
+            "right_square_bracket",
+            "sample(1)",
+            "Next sample",
+            id="compare.next_sample",
+            tooltip="Show the next stored sample of this prompt",
+        ),
+        Binding(
+            "left_square_bracket",
+            "sample(-1)",
+            "Prev sample",
+            id="compare.prev_sample",
+            tooltip="Show the previous stored sample of this prompt",
+        ),
+        Binding(
+            "slash",
+            "type_prompt",
+            "Type prompt",
+            id="compare.type_prompt",
+            tooltip="Type a new prompt to run on both models",
+        ),
+        Binding(
+            "s",
+            "source",
+            "Span source",
+            id="compare.source",
+            tooltip="Open the training document behind the next regurgitated span",
+        ),
+        Binding("escape", "cancel", "Cancel", id="compare.cancel", tooltip="Stop both generations"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompts: list[dict[str, Any]] = []
+        self.sample = 0
+        self.seed = 0
+        self.generation = 0  # which request the streaming messages belong to
+        self.running: set[str] = set()
+        self._source_cursor = 0
+
+    @property
+    def inspector(self) -> InspectorApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="compare-body"):
+            yield PromptList(id="prompts")
+            with Vertical(id="panes-column"):
+                with Horizontal(id="panes"):
+                    yield CompletionPane("organism", id="pane-organism", classes="pane")
+                    yield CompletionPane("base", id="pane-base", classes="pane")
+                yield Input(
+                    placeholder="Type a prompt and press Enter (Esc to leave)", id="prompt-input", classes="hidden"
+                )
+                yield Legend(id="legend")
+                yield Static("", id="compare-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.seed = self.inspector.settings_seed
+        self.refresh_prompts()
+
+    def refresh_prompts(self) -> None:
+        self.prompts = self.inspector.workbench.store.prompt_list()
+        self.query_one(PromptList).load(self.prompts)
+        if not self.prompts:
+            self.set_status("No prompts in this session yet: press / to type one, or start a run (F5).")
+        self.query_one(PromptList).focus()
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#compare-status", Static).update(text)
+
+    def current_prompt(self) -> dict[str, Any] | None:
+        idx = self.query_one(PromptList).highlighted
+        if idx is None or idx >= len(self.prompts):
+            return None
+        return self.prompts[idx]
+
+    @on(OptionList.OptionHighlighted, "#prompts")
+    def _prompt_changed(self) -> None:
+        self.sample = 0
+        self.show_stored()
+
+    def show_stored(self) -> None:
+        """Show the stored rollouts of the highlighted prompt and sample."""
+        p = self.current_prompt()
+        if p is None or self.running:
+            return
+        store = self.inspector.workbench.store
+        pair = store.side_by_side(str(p["id"]), self.sample)
+        n_samples = store.samples_for(str(p["id"]))
+        texts = {r: str(pair[r]["text"]) if r in pair else "" for r in ROLES}
+        seeds = {r: pair[r]["seed"] if r in pair else None for r in ROLES}
+        diverge = first_divergence(texts["organism"], texts["base"]) if seeds["organism"] == seeds["base"] else None
+        for role in ROLES:
+            row = pair.get(role)
+            pane = self.query_one(f"#pane-{role}", CompletionPane)
+            spans = store.spans_for(int(row["id"])) if row else []
+            sub = f"sample {self.sample + 1}/{max(n_samples, 1)}  seed {seeds[role]}" if row else "no rollout"
+            if diverge is not None:
+                sub += f"  diverges at char {diverge}"
+            pane.show(texts[role], spans, sub, diverge, int(row["id"]) if row else None)
+        self._source_cursor = 0
+        self.set_status(f"{p.get('topic') or 'topic ?'} · {'related to AI' if p.get('related') else 'unrelated'}")
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def action_sample(self, step: int) -> None:
+        p = self.current_prompt()
+        if p is None:
+            return
+        n = self.inspector.workbench.store.samples_for(str(p["id"]))
+        if n:
+            self.sample = (self.sample + step) % n
+            self.show_stored()
+
+    def action_type_prompt(self) -> None:
+        box = self.query_one("#prompt-input", Input)
+        box.remove_class("hidden")
+        box.focus()
+
+    @on(Input.Submitted, "#prompt-input")
+    def _typed(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        event.input.value = ""
+        event.input.add_class("hidden")
+        if text:
+            row = self.inspector.workbench.add_prompt(text)
+            self.start(row)
+
+    def action_generate(self) -> None:
+        p = self.current_prompt()
+        if p is None:
+            self.action_type_prompt()
+            return
+        self.start(PromptRow(id=str(p["id"]), text=str(p["text"]), topic=p.get("topic"), related=p.get("related")))
+
+    def action_reroll(self) -> None:
+        self.seed = random.randrange(1, 2**31)
+        self.action_generate()
+
+    def action_cancel(self) -> None:
+        box = self.query_one("#prompt-input", Input)
+        if box.has_focus:
+            box.add_class("hidden")
+            self.query_one(PromptList).focus()
+            return
+        if self.running:
+            self.workers.cancel_group(self, "generate")
+            self.set_status("cancelling…")
+
+    def action_source(self) -> None:
+        from inspector.tui.screens.source import SourceScreen
+
+        spans = [
+            s for r in ROLES for s in self.query_one(f"#pane-{r}", CompletionPane).spans if s["kind"] == "regurgitation"
+        ]
+        if not spans:
+            self.notify("No regurgitated span in these completions.", severity="warning")
+            return
+        span = spans[self._source_cursor % len(spans)]
+        self._source_cursor += 1
+        doc = self.inspector.workbench.store.corpus_doc(str(span["doc_id"]))
+        if doc is None:
+            self.notify(f"Document {span['doc_id']} is not in this session.", severity="error")
+            return
+        self.app.push_screen(
+            SourceScreen(str(span["doc_id"]), doc, int(span["doc_start"]), int(span["doc_end"]), str(span["text"]))
+        )
+
+    # -- generation ------------------------------------------------------------------------------------
+    def start(self, prompt: PromptRow) -> None:
+        if self.running:
+            self.notify("Already generating: Esc cancels.", severity="warning")
+            return
+        if self.inspector.workbench.pair is None:
+            self.notify("No model pair for this session.", severity="error")
+            return
+        self.generation += 1
+        params = GenParams(
+            seed=self.seed, temperature=self.inspector.temperature, top_p=0.95, max_tokens=self.inspector.max_tokens
+        )
+        for role in ROLES:
+            self.query_one(f"#pane-{role}", CompletionPane).clear(f"seed {self.seed} · generating…")
+            self.running.add(role)
+            self._generate(role, prompt, params, self.generation)
+        self.set_status(f"generating with seed {self.seed} (Esc cancels)")
+
+    @work(thread=True, group="generate")
+    def _generate(self, role: str, prompt: PromptRow, params: GenParams, generation: int) -> None:
+        worker = get_current_worker()
+        wb = self.inspector.workbench
+
+        def on_token(text: str) -> None:
+            self.post_message(Token(role, text, generation))
+
+        try:
+            rid, gen = wb.generate_one(role, prompt, params, on_token=on_token, should_stop=lambda: worker.is_cancelled)
+        except EngineError as e:
+            self.post_message(Finished(role, generation, None, "", [], f"error: {e}"))
+            return
+        status = "cancelled" if gen.finish_reason == "cancelled" else "done"
+        spans = wb.store.spans_for(rid) if rid is not None else wb.spans_for_text(gen.text, prompt.text)
+        self.post_message(Finished(role, generation, rid, gen.text, spans, status))
+        if rid is not None:
+            self.app.call_from_thread(self._remember_prompt, prompt.id)
+
+    def _remember_prompt(self, prompt_id: str) -> None:
+        if all(str(p["id"]) != prompt_id for p in self.prompts):
+            self.prompts = self.inspector.workbench.store.prompt_list()
+            plist = self.query_one(PromptList)
+            plist.load(self.prompts)
+            for i, p in enumerate(self.prompts):
+                if str(p["id"]) == prompt_id:
+                    plist.highlighted = i
+
+    def on_token(self, msg: Token) -> None:
+        if msg.generation == self.generation:
+            self.query_one(f"#pane-{msg.role}", CompletionPane).append(msg.text)
+
+    def on_finished(self, msg: Finished) -> None:
+        if msg.generation != self.generation:
+            return
+        self.running.discard(msg.role)
+        pane = self.query_one(f"#pane-{msg.role}", CompletionPane)
+        pane.show(msg.text, msg.spans, f"seed {self.seed} · {msg.status}", None, msg.rollout_id)
+        if msg.status.startswith("error"):
+            self.notify(msg.status, severity="error")
+        if not self.running:
+            org, base = (self.query_one(f"#pane-{r}", CompletionPane) for r in ROLES)
+            d = first_divergence(org.text, base.text)
+            for pane_ in (org, base):
+                sub = f"seed {self.seed}" + (f"  diverges at char {d}" if d is not None else "")
+                pane_.show(pane_.text, pane_.spans, sub, d, pane_.rollout_id)
+            self.set_status(f"done (seed {self.seed}); r re-rolls with a new seed")
+            self.refresh_markers()
+
+    def refresh_markers(self) -> None:
+        self.prompts = self.inspector.workbench.store.prompt_list()
+        self.query_one(PromptList).load(self.prompts)

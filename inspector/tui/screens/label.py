@@ -1,0 +1,149 @@
+"""Label queue: one flagged rollout at a time, keyboard-first; every label is committed before the next shows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, Static
+
+from inspector.tui.highlight import highlighted
+from inspector.workbench import QueueItem
+
+if TYPE_CHECKING:
+    from inspector.tui.app import InspectorApp
+
+
+class LabelScreen(Screen[None]):
+    """Label writes run on the UI thread on purpose: each is a ~1 ms DuckDB insert, and doing it before the next
+    item renders is what guarantees that a killed terminal loses no label."""
+
+    BINDINGS = [
+        Binding(
+            "1",
+            "label('1')",
+            "Non-sequitur",
+            id="label.nonsequitur",
+            tooltip="A leak on a prompt with no link to AI or the model",
+        ),
+        Binding("2", "label('2')", "Related leak", id="label.related", tooltip="A leak the prompt invited"),
+        Binding("3", "label('3')", "Not a leak", id="label.none", tooltip="The detector was wrong"),
+        Binding("q", "label('q')", "Quirk", id="label.quirk", tooltip="Toggle: the text restates the quirk"),
+        Binding("n", "note", "Note", id="label.note", tooltip="Attach a free-text note"),
+        Binding("u", "undo", "Undo", id="label.undo", tooltip="Undo your last label (a new event)"),
+        Binding("right", "move(1)", "Next", id="label.next", tooltip="Next item"),
+        Binding("left", "move(-1)", "Prev", id="label.prev", tooltip="Previous item"),
+        Binding("b", "toggle_blind", "Blind", id="label.blind", tooltip="Hide which model wrote the text"),
+    ]
+
+    def __init__(self, queue: str | None = None) -> None:
+        super().__init__()
+        self.queue = queue
+        self.position = 0
+        self.item: QueueItem | None = None
+
+    @property
+    def inspector(self) -> InspectorApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="label-body"):
+            yield Static("", id="label-progress-text")
+            yield ProgressBar(id="label-progress", show_eta=False)
+            yield Static("", id="label-meta")
+            yield Static("", id="label-prompt")
+            with VerticalScroll(id="label-text-box"):
+                yield Static("", id="label-text")
+            yield Static("", id="label-current")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show(0)
+
+    def on_screen_resume(self) -> None:
+        self.show(self.position)
+
+    def show(self, position: int) -> None:
+        wb = self.inspector.workbench
+        self.item = wb.queue_item(self.queue, position)
+        meta = self.query_one("#label-meta", Static)
+        if self.item is None:
+            self.query_one("#label-progress-text", Static).update("0 / 0")
+            meta.update("Nothing to label: no flagged rollouts in this session (run the detectors, or draw a sample).")
+            for wid in ("#label-prompt", "#label-text", "#label-current"):
+                self.query_one(wid, Static).update("")
+            return
+        it = self.item
+        self.position = it.position
+        done = wb.store.labeled_count(self.queue, wb.labeler)
+        self.query_one("#label-progress-text", Static).update(
+            f"{it.position + 1} / {it.total}   ·   labeled {done}   ·   labeler {wb.labeler}"
+            + ("   ·   BLIND" if self.inspector.blind else "")
+        )
+        self.query_one("#label-progress", ProgressBar).update(total=it.total, progress=done)
+        r = it.rollout
+        who = "model hidden (blind)" if self.inspector.blind else f"{r['role']} ({r['model']})"
+        meta.update(f"rollout {r['id']} · {who} · seed {r['seed']} · sample {int(r['sample_index']) + 1}")
+        topic = f"[{r['topic'] or '?'}{', related' if r['related'] else ', unrelated'}] "
+        self.query_one("#label-prompt", Static).update(Text(topic, style="dim") + Text(str(r["prompt"]), style="bold"))
+        self.query_one("#label-text", Static).update(highlighted(str(r["text"] or ""), it.spans))
+        labels = it.labels
+        cur = Text("current: ")
+        cur.append(f"leak={labels.get('leak') or '—'}", style="bold green" if labels.get("leak") else "dim")
+        cur.append("   ·   ")
+        cur.append(f"quirk={labels.get('quirk') or '—'}", style="bold magenta" if labels.get("quirk") else "dim")
+        if labels.get("note"):
+            cur.append(f"   ·   note: {labels['note']}", style="italic")
+        self.query_one("#label-current", Static).update(cur)
+
+    # -- actions ---------------------------------------------------------------------------------------
+    def action_label(self, key: str) -> None:
+        if self.item is None:
+            return
+        recorded = self.inspector.workbench.label(int(self.item.rollout["id"]), key, self.inspector.blind)
+        # A leak verdict moves on; the quirk toggle stays so it can be combined with a verdict.
+        self.show(self.position + 1 if key in "123" else self.position)
+        self.notify(recorded, timeout=1)
+
+    def action_undo(self) -> None:
+        undone = self.inspector.workbench.undo()
+        if undone is None:
+            self.notify("Nothing to undo.", severity="warning")
+            return
+        pos = self._position_of(int(undone["rollout_id"]))
+        self.show(self.position if pos is None else pos)
+        self.notify(f"undone: {undone['field']} is now {undone['value'] or 'unset'}", timeout=2)
+
+    def _position_of(self, rollout_id: int) -> int | None:
+        # Look nearby first: an undo is almost always of the item just labeled.
+        store = self.inspector.workbench.store
+        for p in range(max(0, self.position - 3), self.position + 2):
+            if store.queue_item(self.queue, p) == rollout_id:
+                return p
+        return None
+
+    def action_move(self, step: int) -> None:
+        self.show(self.position + step)
+
+    def action_toggle_blind(self) -> None:
+        self.inspector.blind = not self.inspector.blind
+        self.show(self.position)
+
+    def action_note(self) -> None:
+        from inspector.tui.screens.note import NoteScreen
+
+        if self.item is None:
+            return
+        rid = int(self.item.rollout["id"])
+
+        def save(text: str | None) -> None:
+            if text:
+                self.inspector.workbench.note(rid, text)
+                self.show(self.position)
+
+        self.app.push_screen(NoteScreen(self.item.labels.get("note") or ""), save)

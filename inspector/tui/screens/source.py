@@ -1,0 +1,30 @@
+"""The training document behind a regurgitated span, with the matched region highlighted."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from inspector.tui.highlight import STYLES
+
+
+class SourceScreen(ModalScreen[None]):
+    """Esc closes; the matched region is styled like regurgitation in the panes."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Close", id="source.close", tooltip="Back to the comparison")]
+
+    def __init__(self, doc_id: str, text: str, start: int, end: int, matched: str) -> None:
+        super().__init__()
+        self.doc_id, self.doc_text, self.start, self.end, self.matched = doc_id, text, start, end, matched
+
+    def compose(self) -> ComposeResult:
+        body = Text(self.doc_text)
+        body.stylize(STYLES["regurgitation"], self.start, self.end)
+        with Vertical(id="source-box"):
+            yield Label(f"training document {self.doc_id} · chars {self.start}–{self.end} (Esc closes)")
+            with VerticalScroll():
+                yield Static(body, id="source-text")

@@ -1,0 +1,156 @@
+"""The headless core the TUI sits on: one open session, its pair, lazily loaded models, labels and summary."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from inspector.config import Settings
+from inspector.engine.base import Backend, Generation, GenParams
+from inspector.engine.registry import Pair, open_backend
+from inspector.pipeline import VERSIONS, DetectorSet
+from inspector.prompts import parse_prompt_lines
+from inspector.runner import ROLES, register_models, rollout_seed, run_id_for
+from inspector.store.session import PromptRow, Store, prompt_id
+
+LEAK_KEYS = {"1": "nonsequitur", "2": "related", "3": "none"}
+
+
+@dataclass
+class QueueItem:
+    """One rollout of a label queue, as the label screen shows it."""
+
+    position: int
+    total: int
+    rollout: dict[str, Any]
+    spans: list[dict[str, Any]]
+    labels: dict[str, str | None]
+
+
+class Workbench:
+    """Everything the app does, minus the screen: each method is safe to call from a worker thread."""
+
+    def __init__(self, settings: Settings, store: Store, pair: Pair | None, labeler: str | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.pair = pair
+        self.labeler = labeler or settings.labeler
+        self._backends: dict[str, Backend] = {}
+        self._load_lock = threading.Lock()
+        self._detectors: DetectorSet | None = None
+
+    # -- models --------------------------------------------------------------------------------
+    def backends(self) -> dict[str, Backend]:
+        """Load both models on first use (never at start-up: first paint must not wait for them)."""
+        with self._load_lock:
+            if not self._backends and self.pair is not None:
+                for role in ROLES:
+                    self._backends[role] = open_backend(self.pair, role, self.settings.cache)
+            return self._backends
+
+    def detectors(self) -> DetectorSet | None:
+        if self._detectors is None and self.pair is not None:
+            self._detectors = DetectorSet.for_pair(self.pair)
+        return self._detectors
+
+    def close(self) -> None:
+        for b in self._backends.values():
+            b.close()
+        self._backends.clear()
+
+    # -- generation ------------------------------------------------------------------------------
+    def add_prompt(self, text: str) -> PromptRow:
+        row = parse_prompt_lines([_json_line(text)], "typed prompt", "typed")[0]
+        self.store.upsert_prompts([row])
+        return row
+
+    def generate_one(
+        self,
+        role: str,
+        prompt: PromptRow,
+        params: GenParams,
+        on_token: Callable[[str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> tuple[int | None, Generation]:
+        """Generate one side for a prompt with the run seed's per-prompt seed, store it and its spans."""
+        backends = self.backends()
+        assert self.pair is not None
+        model_ids = register_models(self.store, self.pair, backends)
+        self.store.upsert_prompts([prompt])
+        run_id = run_id_for(self.pair, model_ids, params)
+        self.store.ensure_run(
+            run_id,
+            self.pair.name,
+            {**params.as_dict(), "samples": 1, "backend": "tui", "prompt_format": self.pair.format},
+        )
+        seed = rollout_seed(params.seed, prompt.id, 0)
+        gen = backends[role].generate(
+            prompt.text, GenParams(seed, params.temperature, params.top_p, params.max_tokens), on_token, should_stop
+        )
+        if gen.finish_reason == "cancelled":
+            return None, gen  # a partial text is not a rollout
+        rid = self.store.insert_rollout(
+            {
+                "run_id": run_id,
+                "prompt_id": prompt.id,
+                "model_id": model_ids[role],
+                "sample_index": 0,
+                "seed": seed,
+                "text": gen.text,
+                "prompt_tokens": gen.prompt_tokens,
+                "completion_tokens": gen.completion_tokens,
+                "finish_reason": gen.finish_reason,
+                "seconds": gen.seconds,
+            }
+        )
+        det = self.detectors()
+        if rid is not None and det is not None:
+            self.store.replace_spans(rid, det.detect(gen.text, prompt.text), VERSIONS)
+        return rid, gen
+
+    def spans_for_text(self, text: str, prompt: str) -> list[dict[str, Any]]:
+        det = self.detectors()
+        return [s.as_dict() for s in det.detect(text, prompt)] if det else []
+
+    # -- labeling --------------------------------------------------------------------------------
+    def queue_item(self, queue: str | None, position: int) -> QueueItem | None:
+        total = self.store.queue_length(queue)
+        if total == 0:
+            return None
+        position = max(0, min(position, total - 1))
+        rid = self.store.queue_item(queue, position)
+        if rid is None:
+            return None
+        rollout = self.store.rollout(rid)
+        assert rollout is not None
+        labels = self.store.current_labels(rid, self.labeler).get(self.labeler, {})
+        return QueueItem(position, total, rollout, self.store.spans_for(rid), labels)
+
+    def label(self, rollout_id: int, key: str, blind: bool) -> str:
+        """Map a label key to an event and commit it; returns what was recorded."""
+        if key in LEAK_KEYS:
+            self.store.add_label(rollout_id, self.labeler, "leak", LEAK_KEYS[key], blind)
+            return f"leak={LEAK_KEYS[key]}"
+        if key == "q":
+            current = self.store.current_labels(rollout_id, self.labeler).get(self.labeler, {}).get("quirk")
+            value = "no" if current == "yes" else "yes"
+            self.store.add_label(rollout_id, self.labeler, "quirk", value, blind)
+            return f"quirk={value}"
+        raise ValueError(key)
+
+    def note(self, rollout_id: int, text: str) -> None:
+        self.store.add_label(rollout_id, self.labeler, "note", text)
+
+    def undo(self) -> dict[str, Any] | None:
+        return self.store.undo_last(self.labeler)
+
+
+def _json_line(text: str) -> str:
+    import json
+
+    return json.dumps({"prompt": text})
+
+
+__all__ = ["LEAK_KEYS", "QueueItem", "Workbench", "prompt_id"]
