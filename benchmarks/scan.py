@@ -115,7 +115,7 @@ def main() -> None:
     rate = len(comps) / t_scan
 
     tp_r = fn_r = fp_r = tp_t = fn_t = fp_t = 0
-    for (text, planted_reg, planted_terms), (reg, term) in zip(comps, found, strict=True):
+    for (_text, planted_reg, planted_terms), (reg, term) in zip(comps, found, strict=True):
         for s, e, doc in planted_reg:
             if any(overlaps((s, e), (x.start, x.end)) and x.doc_id == doc for x in reg):
                 tp_r += 1

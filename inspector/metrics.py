@@ -66,7 +66,7 @@ def paired_difference(
         stats.append(sum(s for s, _ in pick) / tot)
     stats.sort()
     lo = stats[int(0.025 * (reps - 1))]
-    hi = stats[int(math.ceil(0.975 * (reps - 1)))]
+    hi = stats[math.ceil(0.975 * (reps - 1))]
     b = sum(1 for _, org, base in pairs if org and not base)
     c = sum(1 for _, org, base in pairs if base and not org)
     both = sum(1 for _, org, base in pairs if org and base)

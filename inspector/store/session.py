@@ -468,7 +468,8 @@ class Store(LabelsMixin):
         "WITH cur AS (SELECT rollout_id, labeler, field, value FROM labels"
         " QUALIFY row_number() OVER (PARTITION BY rollout_id, labeler, field ORDER BY id DESC) = 1),"
         " lab AS (SELECT rollout_id, list(struct_pack(labeler := labeler, leak := leak, quirk := quirk, note := note)"
-        " ORDER BY labeler) AS labels FROM (SELECT rollout_id, labeler, max(value) FILTER (WHERE field = 'leak') AS leak,"
+        " ORDER BY labeler) AS labels FROM (SELECT rollout_id, labeler,"
+        " max(value) FILTER (WHERE field = 'leak') AS leak,"
         " max(value) FILTER (WHERE field = 'quirk') AS quirk, max(value) FILTER (WHERE field = 'note') AS note"
         " FROM cur GROUP BY ALL) GROUP BY rollout_id),"
         ' sp AS (SELECT rollout_id, list(struct_pack(kind := kind, start := start_char, "end" := end_char,'

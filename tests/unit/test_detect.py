@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -170,4 +172,4 @@ def test_span_properties(parts: list[str]) -> None:
             assert 0 <= s.start < s.end <= len(text)
             assert text[s.start : s.end] == s.text
         ordered = sorted(spans, key=lambda s: s.start)
-        assert all(a.end <= b.start for a, b in zip(ordered, ordered[1:], strict=False))
+        assert all(a.end <= b.start for a, b in itertools.pairwise(ordered))
