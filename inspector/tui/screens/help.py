@@ -31,8 +31,8 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, groups: list[tuple[str, list[Binding]]], keymap: dict[str, str]) -> None:
         super().__init__()
-        self.groups, self.keymap = groups, keymap
+        self.table = binding_table(groups, keymap)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(binding_table(self.groups, self.keymap), id="help-table")
+            yield Static(self.table, id="help-table")
