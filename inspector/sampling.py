@@ -51,10 +51,10 @@ def draw_sample(store: Store, n: int, stratify: Sequence[str] = (), seed: int = 
     if unknown:
         raise InspectorError(f"cannot stratify by {', '.join(unknown)} (known: {', '.join(STRATA_KEYS)})")
     name = name or f"sample-{n}-seed{seed}" + ("-by-" + "-".join(stratify) if stratify else "")
+    population = store.flagged_population()
     existing = store.queue_length(name)
     if existing:
-        return Queue(name, existing, existing)
-    population = store.flagged_population()
+        return Queue(name, existing, len(population))
     if not population:
         raise InspectorError("no flagged rollouts to sample from: run the detectors first")
     strata: dict[str, list[int]] = {}

@@ -6,7 +6,7 @@ import argparse
 from importlib import import_module
 
 # Each module has register(subparsers): it adds its own sub-command and handler.
-MODULES = ["inspector.commands.scan", "inspector.commands.detect"]
+MODULES = ["inspector.commands.scan", "inspector.commands.detect", "inspector.commands.science"]
 
 
 def register_more(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

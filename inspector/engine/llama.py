@@ -7,6 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,24 @@ def _quiet_llama_cpp() -> None:
     # they would break the one-line error contract. INSPECTOR_LLAMA_LOG=1 keeps them for debugging.
     if not os.environ.get("INSPECTOR_LLAMA_LOG"):
         logging.getLogger("llama-cpp-python").setLevel(logging.CRITICAL + 1)
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """llama.cpp writes notes such as 'cannot use buft CPU_REPACK' straight to file descriptor 2 while loading
+    an adapter; they are harmless but would break the one-line error contract and the TUI."""
+    if os.environ.get("INSPECTOR_LLAMA_LOG"):
+        yield
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def engine_version() -> str:
@@ -67,14 +86,15 @@ class LlamaBackend:
         arch, quant = check_files(model_path, adapter_path)
         _quiet_llama_cpp()
         try:
-            self.llm = llama_cpp.Llama(
-                model_path=str(model_path),
-                lora_path=str(adapter_path) if adapter_path else None,
-                n_ctx=n_ctx,
-                # llama-cpp-python defaults to half the cores: on a 2-core laptop that halves speed.
-                n_threads=n_threads or os.cpu_count() or 1,
-                verbose=False,
-            )
+            with _stderr_silenced():
+                self.llm = llama_cpp.Llama(
+                    model_path=str(model_path),
+                    lora_path=str(adapter_path) if adapter_path else None,
+                    n_ctx=n_ctx,
+                    # llama-cpp-python defaults to half the cores: on a 2-core laptop that halves speed.
+                    n_threads=n_threads or os.cpu_count() or 1,
+                    verbose=False,
+                )
         except (ValueError, RuntimeError) as e:
             what = adapter_path if adapter_path and "lora" in str(e).lower() else model_path
             raise EngineError(f"{what}: llama.cpp could not load it ({str(e).splitlines()[0]})") from e

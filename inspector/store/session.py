@@ -589,3 +589,44 @@ class Store(LabelsMixin):
                     [[base_id + i, who, f, v] for i, who, f, v in labels],
                 )
         return n
+
+    # -- merging label events across session files -------------------------------------------------------
+    def label_events_by_key(self) -> list[dict[str, Any]]:
+        """Label events with their rollout's natural key (ids differ between session files)."""
+        return self._dicts(
+            "SELECT l.id, r.run_id, r.prompt_id, r.model_id, r.sample_index, l.labeler, l.field, l.value, l.event,"
+            " l.undoes, l.blind, l.created_at FROM labels l JOIN rollouts r ON r.id = l.rollout_id ORDER BY l.id"
+        )
+
+    def merge_label_events(self, events: Sequence[dict[str, Any]]) -> tuple[int, int]:
+        """Append another file's events, skipping ones already here; undo references are remapped."""
+        added = missing = 0
+        new_ids: dict[int, int] = {}
+        with self.transaction() as cur:
+            for e in events:
+                row = cur.execute(
+                    "SELECT id FROM rollouts WHERE run_id = ? AND prompt_id = ? AND model_id = ? AND sample_index = ?",
+                    [e["run_id"], e["prompt_id"], e["model_id"], e["sample_index"]],
+                ).fetchone()
+                if row is None:
+                    missing += 1
+                    continue
+                rid = int(row[0])
+                dup = cur.execute(
+                    "SELECT id FROM labels WHERE rollout_id = ? AND labeler = ? AND field = ? AND event = ?"
+                    " AND value IS NOT DISTINCT FROM ? AND created_at = ?",
+                    [rid, e["labeler"], e["field"], e["event"], e["value"], e["created_at"]],
+                ).fetchone()
+                if dup is not None:
+                    new_ids[int(e["id"])] = int(dup[0])
+                    continue
+                undoes = new_ids.get(int(e["undoes"])) if e["undoes"] is not None else None
+                ins = cur.execute(
+                    "INSERT INTO labels (rollout_id, labeler, field, value, event, undoes, blind, created_at)"
+                    " VALUES (?,?,?,?,?,?,?,?) RETURNING id",
+                    [rid, e["labeler"], e["field"], e["value"], e["event"], undoes, e["blind"], e["created_at"]],
+                ).fetchone()
+                assert ins is not None
+                new_ids[int(e["id"])] = int(ins[0])
+                added += 1
+        return added, missing

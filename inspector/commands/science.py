@@ -1,0 +1,166 @@
+"""Headless counterparts of the app's data actions: sample, export, import, merge and report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from inspector.config import Settings
+from inspector.errors import InspectorError
+from inspector.store.session import Store
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("sample", help="draw a label queue from flagged rollouts, recording inclusion probabilities")
+    p.add_argument("--session", required=True)
+    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--stratify", default="", help="comma-separated: model, topic, related")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", help="queue name (default derived from the settings)")
+    p.set_defaults(func=sample_command)
+
+    p = sub.add_parser("export", help="write one row per rollout with provenance, spans and labels")
+    p.add_argument("--session", required=True)
+    p.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--labeled-only", action="store_true")
+    p.set_defaults(func=export_command)
+
+    p = sub.add_parser("import", help="import JSONL rollouts made elsewhere (all or nothing)")
+    p.add_argument("--session", required=True)
+    p.add_argument("file", type=Path)
+    p.add_argument("--pair", help="run this pair's detectors on the imported rollouts")
+    p.set_defaults(func=import_command)
+
+    p = sub.add_parser("merge", help="union the label events of two session files into a third")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("--into", required=True)
+    p.set_defaults(func=merge_command)
+
+    p = sub.add_parser("report", help="leak rates with intervals, labeled fractions, paired difference, kappa")
+    p.add_argument("--session", required=True)
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
+    p.add_argument("--labeler", help="whose labels to use (default: the labeler with the most)")
+    p.add_argument("--queue", help="weight labeled items by this queue's inclusion probabilities")
+    p.set_defaults(func=report_command)
+
+
+def sample_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.sampling import draw_sample
+
+    strata = tuple(s.strip() for s in args.stratify.split(",") if s.strip())
+    with Store.open(settings.session_path(args.session), create=False) as store:
+        q = draw_sample(store, args.n, strata, args.seed, args.name)
+    Console(stderr=True).print(f"queue '{q.name}': {q.size} of {q.population} flagged rollouts")
+    return 0
+
+
+def export_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.io import export_session
+
+    with Store.open(settings.session_path(args.session), read_only=True) as store:
+        n = export_session(store, args.out, args.format, args.labeled_only)
+    Console(stderr=True).print(f"{n} rollouts -> {args.out}")
+    return 0
+
+
+def import_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.io import import_rollouts
+
+    detectors = None
+    if args.pair:
+        from inspector.engine.registry import get_pair
+        from inspector.pipeline import DetectorSet
+
+        detectors = DetectorSet.for_pair(get_pair(settings.models_file, args.pair))
+    with Store.open(settings.session_path(args.session)) as store:
+        n = import_rollouts(store, args.file)
+        if detectors is not None:
+            detectors.rerun(store)
+    Console(stderr=True).print(f"imported {n} rollouts from {args.file}")
+    return 0
+
+
+def merge_command(args: argparse.Namespace, settings: Settings) -> int:
+    a, b, into = (settings.session_path(x) for x in (args.a, args.b, args.into))
+    for p in (a, b):
+        if not p.exists():
+            raise InspectorError(f"{p}: no such session")
+    if into.exists():
+        raise InspectorError(f"{into}: already exists; merge writes a new session")
+    with Store.open(b, read_only=True) as other:
+        events = other.label_events_by_key()
+    into.parent.mkdir(parents=True, exist_ok=True)
+    tmp = into.with_suffix(".merging")
+    shutil.copyfile(a, tmp)
+    try:
+        with Store.open(tmp) as store:
+            added, missing = store.merge_label_events(events)
+        tmp.replace(into)  # only a complete merge gets the name
+    finally:
+        tmp.unlink(missing_ok=True)
+    Console(stderr=True).print(
+        f"{into}: {added} label events added from {b}"
+        + (f", {missing} skipped (rollouts not in {a})" if missing else "")
+    )
+    return 0
+
+
+def _fmt(v: float | None, ci: list[float] | None = None) -> str:
+    if v is None:
+        return "—"
+    return f"{v:.1%}" + (f" [{ci[0]:.1%}, {ci[1]:.1%}]" if ci else "")
+
+
+def report_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.report import build_report
+
+    with Store.open(settings.session_path(args.session), create=False) as store:
+        report = build_report(store, args.labeler, args.queue)
+        store.save_snapshot(
+            "report",
+            {
+                "session": str(store.path),
+                "labeler": report["labeler"],
+                "queue": args.queue,
+                "counts": store.flag_counts(),
+            },
+            report,
+        )
+    if args.json:
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        return 0
+    t = Table(title=f"leak report · {args.session} · labels by {report['labeler'] or 'nobody'}")
+    for col in ("model", "rollouts", "leak rate", "unrelated leak rate", "labeled", "non-sequitur", "quirk"):
+        t.add_column(col)
+    for name, m in report["models"].items():
+        t.add_row(
+            name,
+            str(m["n_rollouts"]),
+            _fmt(m["leak_rate"], m["leak_rate_ci"]),
+            _fmt(m["unrelated_leak_rate"], m["unrelated_leak_rate_ci"]),
+            str(m["n_labeled"]),
+            _fmt(m["non_sequitur_fraction"], m["non_sequitur_fraction_ci"]),
+            _fmt(m["quirk_fraction"], m["quirk_fraction_ci"]),
+        )
+    console = Console()
+    console.print(t)
+    d = report["paired_difference"]
+    if d:
+        console.print(
+            f"organism − base: {d['difference']:+.1%} [{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}], "
+            f"exact McNemar p = {d['mcnemar_exact_p']:.3g} ({d['method']})"
+        )
+    if report["kappa"]:
+        k = report["kappa"]
+        console.print(
+            f"Cohen's kappa {k['labelers'][0]} vs {k['labelers'][1]}: {k['kappa']:.2f} ({k['n_items']} items)"
+        )
+    return 0
