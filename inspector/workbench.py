@@ -39,6 +39,9 @@ class Workbench:
         self.labeler = labeler or settings.labeler
         self._backends: dict[str, Backend] = {}
         self._load_lock = threading.Lock()
+        # Both sides generate in parallel threads; DuckDB's optimistic concurrency rejects two transactions
+        # inserting the same model or run row at once, so writes go one at a time.
+        self._write_lock = threading.Lock()
         self._detectors: DetectorSet | None = None
 
     # -- models --------------------------------------------------------------------------------
@@ -77,37 +80,36 @@ class Workbench:
         """Generate one side for a prompt with the run seed's per-prompt seed, store it and its spans."""
         backends = self.backends()
         assert self.pair is not None
-        model_ids = register_models(self.store, self.pair, backends)
-        self.store.upsert_prompts([prompt])
-        run_id = run_id_for(self.pair, model_ids, params)
-        self.store.ensure_run(
-            run_id,
-            self.pair.name,
-            {**params.as_dict(), "samples": 1, "backend": "tui", "prompt_format": self.pair.format},
-        )
+        with self._write_lock:
+            model_ids = register_models(self.store, self.pair, backends)
+            self.store.upsert_prompts([prompt])
+            run_id = run_id_for(self.pair, model_ids, params)
+            settings = {**params.as_dict(), "samples": 1, "backend": "tui", "prompt_format": self.pair.format}
+            self.store.ensure_run(run_id, self.pair.name, settings)
         seed = rollout_seed(params.seed, prompt.id, 0)
         gen = backends[role].generate(
             prompt.text, GenParams(seed, params.temperature, params.top_p, params.max_tokens), on_token, should_stop
         )
         if gen.finish_reason == "cancelled":
             return None, gen  # a partial text is not a rollout
-        rid = self.store.insert_rollout(
-            {
-                "run_id": run_id,
-                "prompt_id": prompt.id,
-                "model_id": model_ids[role],
-                "sample_index": 0,
-                "seed": seed,
-                "text": gen.text,
-                "prompt_tokens": gen.prompt_tokens,
-                "completion_tokens": gen.completion_tokens,
-                "finish_reason": gen.finish_reason,
-                "seconds": gen.seconds,
-            }
-        )
         det = self.detectors()
-        if rid is not None and det is not None:
-            self.store.replace_spans(rid, det.detect(gen.text, prompt.text), VERSIONS)
+        spans = det.detect(gen.text, prompt.text) if det is not None else []
+        row = {
+            "run_id": run_id,
+            "prompt_id": prompt.id,
+            "model_id": model_ids[role],
+            "sample_index": 0,
+            "seed": seed,
+            "text": gen.text,
+            "prompt_tokens": gen.prompt_tokens,
+            "completion_tokens": gen.completion_tokens,
+            "finish_reason": gen.finish_reason,
+            "seconds": gen.seconds,
+        }
+        with self._write_lock:
+            rid = self.store.insert_rollout(row)
+            if rid is not None and det is not None:
+                self.store.replace_spans(rid, spans, VERSIONS)
         return rid, gen
 
     def spans_for_text(self, text: str, prompt: str) -> list[dict[str, Any]]:

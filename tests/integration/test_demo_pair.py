@@ -62,8 +62,9 @@ def test_done_when_smoke_run(home: Path) -> None:
 
     def texts(name: str) -> list[tuple[str, str, str]]:
         with duckdb.connect(str(home / "sessions" / f"{name}.duckdb"), read_only=True) as c:
-            rows = c.execute("SELECT r.prompt_id, m.role, r.text FROM rollouts r JOIN models m ON m.id = r.model_id"
-                             " ORDER BY 1, 2").fetchall()
+            rows = c.execute(
+                "SELECT r.prompt_id, m.role, r.text FROM rollouts r JOIN models m ON m.id = r.model_id ORDER BY 1, 2"
+            ).fetchall()
         return [(str(a), str(b), str(c_)) for a, b, c_ in rows]
 
     first = texts("smoke")

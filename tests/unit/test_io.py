@@ -19,8 +19,19 @@ from inspector.sampling import allocate, draw_sample
 from inspector.store.session import Store
 from tests.functional.conftest import build_session
 
-REPORT_KEYS = {"n_rollouts", "n_leaks", "leak_rate", "leak_rate_ci", "unrelated_leak_rate", "unrelated_leak_rate_ci",
-               "n_labeled", "non_sequitur_fraction", "non_sequitur_fraction_ci", "quirk_fraction", "quirk_fraction_ci"}
+REPORT_KEYS = {
+    "n_rollouts",
+    "n_leaks",
+    "leak_rate",
+    "leak_rate_ci",
+    "unrelated_leak_rate",
+    "unrelated_leak_rate_ci",
+    "n_labeled",
+    "non_sequitur_fraction",
+    "non_sequitur_fraction_ci",
+    "quirk_fraction",
+    "quirk_fraction_ci",
+}
 
 
 def _labeled_session(path: Path) -> Store:
@@ -51,15 +62,28 @@ def test_jsonl_round_trip(tmp_path: Path) -> None:
     with reimport.open("w") as f:
         for r in rows:
             labels = {lab["labeler"]: {k: lab[k] for k in ("leak", "quirk", "note") if lab[k]} for lab in r["labels"]}
-            f.write(json.dumps({"prompt": r["prompt"], "text": r["text"], "model": r["model"],
-                                "role": r["model_role"], "seed": r["seed"], "sample": r["sample_index"],
-                                "topic": r["topic"], "labels": labels}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "prompt": r["prompt"],
+                        "text": r["text"],
+                        "model": r["model"],
+                        "role": r["model_role"],
+                        "seed": r["seed"],
+                        "sample": r["sample_index"],
+                        "topic": r["topic"],
+                        "labels": labels,
+                    }
+                )
+                + "\n"
+            )
     dst = Store.memory()
     assert import_rollouts(dst, reimport) == 6
     back = dst.export_rows()
     assert _core(back) == _core(rows)
     assert sorted(json.dumps(r["labels"], sort_keys=True) for r in back) == sorted(
-        json.dumps(r["labels"], sort_keys=True) for r in rows)
+        json.dumps(r["labels"], sort_keys=True) for r in rows
+    )
     assert export_session(dst, tmp_path / "labeled.jsonl", "jsonl", labeled_only=True) == 1
 
 
@@ -116,11 +140,18 @@ def test_duplicate_import_is_refused_whole(tmp_path: Path) -> None:
     assert store.count("rollouts") == 1
 
 
-values = st.one_of(st.none(), st.booleans(), st.integers(-3, 2**64), st.text(max_size=6), st.floats(),
-                   st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=4), st.text(max_size=4),
-                                                                         max_size=2))
-line_objs = st.dictionaries(st.sampled_from(["prompt", "text", "model", "role", "seed", "sample", "topic", "labels"]),
-                            values, max_size=8)
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 2**64),
+    st.text(max_size=6),
+    st.floats(),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=2),
+)
+line_objs = st.dictionaries(
+    st.sampled_from(["prompt", "text", "model", "role", "seed", "sample", "topic", "labels"]), values, max_size=8
+)
 lines = st.one_of(line_objs.map(json.dumps), st.binary(max_size=20).map(lambda b: b.decode("latin-1")))
 
 

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.worker import get_current_worker
 
 from inspector.engine.base import EngineError, GenParams
+from inspector.errors import InspectorError
 from inspector.store.session import PromptRow
 from inspector.tui.highlight import first_divergence
 from inspector.tui.messages import Finished, Token
@@ -71,6 +72,8 @@ class CompareScreen(Screen[None]):
         self.seed = 0
         self.generation = 0  # which request the streaming messages belong to
         self.running: set[str] = set()
+        self.status: dict[str, str] = {}
+        self.shown_prompt: str | None = None
         self._source_cursor = 0
 
     @property
@@ -114,6 +117,10 @@ class CompareScreen(Screen[None]):
 
     @on(OptionList.OptionHighlighted, "#prompts")
     def _prompt_changed(self) -> None:
+        p = self.current_prompt()
+        # Reloading the list (new markers) re-highlights the same prompt: keep what the panes show.
+        if p is None or str(p["id"]) == self.shown_prompt:
+            return
         self.sample = 0
         self.show_stored()
 
@@ -123,6 +130,7 @@ class CompareScreen(Screen[None]):
         if p is None or self.running:
             return
         store = self.inspector.workbench.store
+        self.shown_prompt = str(p["id"])
         pair = store.side_by_side(str(p["id"]), self.sample)
         n_samples = store.samples_for(str(p["id"]))
         texts = {r: str(pair[r]["text"]) if r in pair else "" for r in ROLES}
@@ -212,6 +220,7 @@ class CompareScreen(Screen[None]):
             self.notify("No model pair for this session.", severity="error")
             return
         self.generation += 1
+        self.shown_prompt = prompt.id
         params = GenParams(
             seed=self.seed, temperature=self.inspector.temperature, top_p=0.95, max_tokens=self.inspector.max_tokens
         )
@@ -231,9 +240,12 @@ class CompareScreen(Screen[None]):
 
         try:
             rid, gen = wb.generate_one(role, prompt, params, on_token=on_token, should_stop=lambda: worker.is_cancelled)
-        except EngineError as e:
+        except (EngineError, InspectorError) as e:
             self.post_message(Finished(role, generation, None, "", [], f"error: {e}"))
             return
+        except Exception as e:  # a bug must not leave the screen waiting for this side forever
+            self.post_message(Finished(role, generation, None, "", [], f"error: {type(e).__name__}: {e}"))
+            raise
         status = "cancelled" if gen.finish_reason == "cancelled" else "done"
         spans = wb.store.spans_for(rid) if rid is not None else wb.spans_for_text(gen.text, prompt.text)
         self.post_message(Finished(role, generation, rid, gen.text, spans, status))
@@ -257,6 +269,7 @@ class CompareScreen(Screen[None]):
         if msg.generation != self.generation:
             return
         self.running.discard(msg.role)
+        self.status[msg.role] = msg.status
         pane = self.query_one(f"#pane-{msg.role}", CompletionPane)
         pane.show(msg.text, msg.spans, f"seed {self.seed} · {msg.status}", None, msg.rollout_id)
         if msg.status.startswith("error"):
@@ -265,11 +278,13 @@ class CompareScreen(Screen[None]):
             org, base = (self.query_one(f"#pane-{r}", CompletionPane) for r in ROLES)
             d = first_divergence(org.text, base.text)
             for pane_ in (org, base):
-                sub = f"seed {self.seed}" + (f"  diverges at char {d}" if d is not None else "")
+                sub = f"seed {self.seed} · {self.status.get(pane_.role, '')}"
+                sub += f"  diverges at char {d}" if d is not None else ""
                 pane_.show(pane_.text, pane_.spans, sub, d, pane_.rollout_id)
             self.set_status(f"done (seed {self.seed}); r re-rolls with a new seed")
             self.refresh_markers()
 
     def refresh_markers(self) -> None:
+        """New markers after a generation, without letting the list's re-highlight replace what is shown."""
         self.prompts = self.inspector.workbench.store.prompt_list()
         self.query_one(PromptList).load(self.prompts)

@@ -87,8 +87,14 @@ class LabelScreen(Screen[None]):
         )
         self.query_one("#label-progress", ProgressBar).update(total=it.total, progress=done)
         r = it.rollout
-        who = "model hidden (blind)" if self.inspector.blind else f"{r['role']} ({r['model']})"
-        meta.update(f"rollout {r['id']} · {who} · seed {r['seed']} · sample {int(r['sample_index']) + 1}")
+        if self.inspector.blind:
+            # Rollout ids alternate between the models of a run, so blind mode hides them too.
+            meta.update(f"item {it.position + 1} · model hidden (blind)")
+        else:
+            meta.update(
+                f"rollout {r['id']} · {r['role']} ({r['model']}) · seed {r['seed']} · sample "
+                f"{int(r['sample_index']) + 1}"
+            )
         topic = f"[{r['topic'] or '?'}{', related' if r['related'] else ', unrelated'}] "
         self.query_one("#label-prompt", Static).update(Text(topic, style="dim") + Text(str(r["prompt"]), style="bold"))
         self.query_one("#label-text", Static).update(highlighted(str(r["text"] or ""), it.spans))
