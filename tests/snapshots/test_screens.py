@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from inspector.config import load_settings
+from inspector.config import PROJECT_ROOT, load_settings
 from inspector.engine.registry import get_pair
-from inspector.config import PROJECT_ROOT
 from inspector.tui.app import InspectorApp
 from inspector.workbench import Workbench
 from tests.functional.conftest import build_session

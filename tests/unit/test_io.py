@@ -126,7 +126,7 @@ def test_bad_import_names_line_and_imports_nothing(tmp_path: Path, line: str, wh
     store = Store.memory()
     with pytest.raises(InspectorError) as e:
         import_rollouts(store, f)
-    assert f"in.jsonl:2:" in str(e.value) and what in str(e.value)
+    assert "in.jsonl:2:" in str(e.value) and what in str(e.value)
     assert store.count("rollouts") == 0 and store.count("prompts") == 0
 
 
@@ -188,7 +188,7 @@ def test_report_json_and_snapshot(home: Path, capsys: pytest.CaptureFixture[str]
     assert main(["report", "--session", "r", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     org = report["models"]["demo/organism"]
-    assert REPORT_KEYS <= set(org)
+    assert set(org) >= REPORT_KEYS
     assert org["n_rollouts"] == 3 and org["n_leaks"] == 2 and org["non_sequitur_fraction"] == 1.0
     assert org["quirk_fraction"] == 1.0 and report["kappa"]["kappa"] == 1.0
     assert report["paired_difference"]["organism_only"] == 2
@@ -209,6 +209,6 @@ def test_merge_unions_label_events(home: Path, capsys: pytest.CaptureFixture[str
     assert main(["merge", "a", "b", "--into", "c"]) == 0
     with Store.open(home / "sessions" / "c.duckdb") as c:
         assert c.current_labels(ra) == {"ann": {"leak": "nonsequitur"}, "bob": {"leak": None}}
-        undo = [e for e in c.label_events() if e[5] == "undo"][0]
-        assert undo[6] == [e for e in c.label_events() if e[2] == "bob" and e[5] == "set"][0][0]
+        undo = next(e for e in c.label_events() if e[5] == "undo")
+        assert undo[6] == next(e for e in c.label_events() if e[2] == "bob" and e[5] == "set")[0]
     assert main(["merge", "a", "b", "--into", "c"]) == 2  # never overwrites
