@@ -13,6 +13,22 @@ from inspector.store.session import PromptRow, prompt_id
 DEFAULT_SET = "default"
 
 
+def make_prompt(text: str, topic: str | None, prompt_set: str | None, ext_id: str | None = None) -> PromptRow:
+    """A prompt row with its topic: given, or guessed by the topic hint (kept with its evidence)."""
+    hint = topic_hint(text)
+    return PromptRow(
+        id=prompt_id(text),
+        text=text,
+        prompt_set=prompt_set,
+        ext_id=ext_id,
+        topic=topic,
+        topic_source="given" if topic else "guessed",
+        related=is_related(text, topic),
+        topic_score=hint.score,
+        topic_evidence=", ".join(hint.evidence) or None,
+    )
+
+
 def parse_prompt_lines(lines: list[str], source: str, prompt_set: str) -> list[PromptRow]:
     """Each non-blank line is {"id"?, "prompt", "topic"?}; an error names the source and line."""
     rows: list[PromptRow] = []
@@ -33,20 +49,7 @@ def parse_prompt_lines(lines: list[str], source: str, prompt_set: str) -> list[P
         if topic is not None and not isinstance(topic, str):
             raise InspectorError(f"{where}: 'topic' must be a string")
         ext = obj.get("id")
-        hint = topic_hint(text)
-        rows.append(
-            PromptRow(
-                id=prompt_id(text),
-                text=text,
-                prompt_set=prompt_set,
-                ext_id=str(ext) if ext is not None else None,
-                topic=topic,
-                topic_source="given" if topic else "guessed",
-                related=is_related(text, topic),
-                topic_score=hint.score,
-                topic_evidence=", ".join(hint.evidence) or None,
-            )
-        )
+        rows.append(make_prompt(text, topic, prompt_set, str(ext) if ext is not None else None))
     if not rows:
         raise InspectorError(f"{source}: no prompts")
     return rows
