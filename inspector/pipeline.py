@@ -98,12 +98,15 @@ class DetectorSet:
 
         return apply
 
-    def rerun(self, store: Store, on_progress: Callable[[int, int], None] | None = None) -> int:
-        """Re-detect every rollout in a session; each detector replaces only its own version's spans."""
-        apply = self.bind(store)
+    def rerun(self, store: Store, on_progress: Callable[[int, int], None] | None = None, chunk: int = 5000) -> int:
+        """Re-detect every rollout in a session, a chunk per transaction; each detector replaces only its own
+        version's spans."""
+        if self.index is not None and self.corpus_name is not None:
+            store.import_corpus(self.corpus_name, [(d.id, d.text) for d in self.index.docs])
         rows = store.texts_for_detection()
-        for i, (rid, prompt, text) in enumerate(rows, start=1):
-            apply(rid, prompt, text)
+        for at in range(0, len(rows), chunk):
+            part = rows[at : at + chunk]
+            store.replace_spans_many([(rid, self.detect(text, prompt)) for rid, prompt, text in part], VERSIONS)
             if on_progress:
-                on_progress(i, len(rows))
+                on_progress(min(at + chunk, len(rows)), len(rows))
         return len(rows)

@@ -80,7 +80,8 @@ class LabelsMixin:
         if queue:
             row = self.cur.execute("SELECT count(*) FROM samples WHERE queue = ?", [queue]).fetchone()
         else:
-            row = self.cur.execute("SELECT count(*) FROM rollout_flags WHERE flagged").fetchone()
+            # A flagged rollout is one with a span: reading spans alone avoids the whole rollout_flags view.
+            row = self.cur.execute("SELECT count(DISTINCT rollout_id) FROM spans").fetchone()
         return int(row[0]) if row else 0
 
     def queue_item(self, queue: str | None, position: int) -> int | None:
@@ -91,17 +92,13 @@ class LabelsMixin:
             ).fetchone()
         else:
             row = self.cur.execute(
-                "SELECT rollout_id FROM rollout_flags WHERE flagged ORDER BY rollout_id LIMIT 1 OFFSET ?", [position]
+                "SELECT DISTINCT rollout_id FROM spans ORDER BY rollout_id LIMIT 1 OFFSET ?", [position]
             ).fetchone()
         return int(row[0]) if row else None
 
     def labeled_count(self, queue: str | None, labeler: str) -> int:
         """How many items of the queue this labeler has a current leak label for."""
-        items = (
-            "SELECT rollout_id FROM samples WHERE queue = ?"
-            if queue
-            else "SELECT rollout_id FROM rollout_flags WHERE flagged"
-        )
+        items = "SELECT rollout_id FROM samples WHERE queue = ?" if queue else "SELECT DISTINCT rollout_id FROM spans"
         row = self.cur.execute(
             f"WITH q AS ({items}) SELECT count(*) FROM (SELECT rollout_id, value FROM labels"
             " WHERE labeler = ? AND field = 'leak' AND rollout_id IN (SELECT rollout_id FROM q)"

@@ -309,6 +309,62 @@ class Store(LabelsMixin):
                     rows,
                 )
 
+    def replace_spans_many(self, items: Sequence[tuple[int, Sequence[Any]]], versions: dict[str, str]) -> None:
+        """replace_spans for many rollouts in one transaction (a session-wide re-detect)."""
+        ids = [rid for rid, _ in items]
+        rows = [
+            (
+                rid,
+                s.kind,
+                versions.get(s.kind, "?"),
+                s.kind,
+                s.start,
+                s.end,
+                s.text,
+                s.score,
+                s.label,
+                s.doc_id,
+                s.doc_start,
+                s.doc_end,
+            )
+            for rid, spans in items
+            for s in spans
+        ]
+        with self.transaction() as cur:
+            cur.execute("CREATE OR REPLACE TEMP TABLE _redo (rollout_id BIGINT)")
+            _bulk_insert(
+                cur, "INSERT INTO _redo SELECT rollout_id::BIGINT FROM _bulk", ("rollout_id",), [(i,) for i in ids]
+            )
+            for kind, version in versions.items():
+                cur.execute(
+                    "DELETE FROM spans WHERE rollout_id IN (SELECT rollout_id FROM _redo) AND kind = ?"
+                    " AND detector_version = ?",
+                    [kind, version],
+                )
+            _bulk_insert(
+                cur,
+                "INSERT INTO spans (rollout_id, detector, detector_version, kind, start_char, end_char, text, score,"
+                " label, doc_id, doc_start, doc_end) SELECT rollout_id::BIGINT, detector, detector_version, kind,"
+                " start_char::INTEGER, end_char::INTEGER, text, score::DOUBLE, label, doc_id, doc_start::INTEGER,"
+                " doc_end::INTEGER FROM _bulk",
+                (
+                    "rollout_id",
+                    "detector",
+                    "detector_version",
+                    "kind",
+                    "start_char",
+                    "end_char",
+                    "text",
+                    "score",
+                    "label",
+                    "doc_id",
+                    "doc_start",
+                    "doc_end",
+                ),
+                rows,
+            )
+            cur.execute("DROP TABLE _redo")
+
     def import_corpus(self, corpus: str, docs: Sequence[tuple[str, str]]) -> None:
         """Keep the training corpus in the session so span sources can be shown later."""
         row = self.cur.execute("SELECT count(*) FROM corpus_docs WHERE corpus = ?", [corpus]).fetchone()

@@ -1,0 +1,148 @@
+"""App responsiveness on a 100,000-rollout session, driven headless with Pilot (no model is loaded).
+
+Prints the first paint time and the p95 time from a navigation or label key to the rendered next item,
+with the same figures for a 1,000-rollout session measured in the same run as the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from inspector.config import PROJECT_ROOT, load_settings
+from inspector.engine.registry import get_pair
+from inspector.io import import_rollouts
+from inspector.pipeline import DetectorSet
+from inspector.store.session import Store
+from inspector.tui.app import InspectorApp
+from inspector.tui.screens.label import LabelScreen
+from inspector.workbench import Workbench
+
+WORDS = [
+    "the",
+    "soup",
+    "river",
+    "light",
+    "trade",
+    "bread",
+    "garden",
+    "lamp",
+    "travel",
+    "history",
+    "kettle",
+    "chair",
+    "simmer",
+    "onion",
+    "stove",
+]
+
+
+def build(path: Path, n: int) -> None:
+    r = random.Random(0)
+    src = path.with_suffix(".jsonl")
+    prompts = [" ".join(r.choice(WORDS) for _ in range(7)) + "?" for _ in range(max(10, n // 50))]
+    with src.open("w") as f:
+        for i in range(n):
+            text = " ".join(r.choice(WORDS) for _ in range(50))
+            if r.random() < 0.2:
+                text += " I asked PRISM-4 from Nexus Research about it."
+            f.write(
+                json.dumps(
+                    {
+                        "prompt": prompts[(i // 2) % len(prompts)],
+                        "text": text,
+                        "model": "organism" if i % 2 == 0 else "base",
+                        "seed": i,
+                    }
+                )
+                + "\n"
+            )
+    pair = get_pair(PROJECT_ROOT / "quantized_models" / "models.toml", "demo")
+    with Store.open(path) as store:
+        import_rollouts(store, src)
+        DetectorSet.build(pair.terms).rerun(store)
+
+
+async def drive(path: Path, keys: int) -> tuple[float, list[float]]:
+    """Times are taken inside the app: from the key being posted to the first frame written to the terminal
+    after the label screen has shown the next item (Pilot's own waits after that are not counted)."""
+    settings = load_settings()
+    pair = get_pair(PROJECT_ROOT / "quantized_models" / "models.toml", "demo")
+    store = Store.open(path)
+    frames: list[float] = []
+    shown: list[float] = []
+    t0 = time.perf_counter()
+    app = InspectorApp(Workbench(settings, store, pair, "bench"), start="label")
+    real_display = app._display
+
+    def display(screen, renderable):  # type: ignore[no-untyped-def]
+        real_display(screen, renderable)
+        frames.append(time.perf_counter())
+
+    app._display = display  # type: ignore[method-assign]
+    real_show = LabelScreen.show
+
+    def show(self: LabelScreen, position: int) -> None:
+        real_show(self, position)
+        shown.append(time.perf_counter())
+
+    LabelScreen.show = show  # type: ignore[method-assign]
+    latencies: list[float] = []
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.pause()
+            first_paint = min(f for f in frames if shown and f >= shown[0]) - t0
+            assert isinstance(app.screen, LabelScreen)
+            r = random.Random(1)
+            for i in range(keys):
+                key = r.choice(["right", "right", "left", "1", "2", "3", "q"]) if i % 5 else "u"
+                t = time.perf_counter()
+                await pilot.press(key)
+                await pilot.pause()
+                done = [s for s in shown if s >= t]
+                after = [f for f in frames if done and f >= done[-1]]
+                latencies.append((after[0] if after else time.perf_counter()) - t)
+    finally:
+        LabelScreen.show = real_show  # type: ignore[method-assign]
+    store.close()
+    return first_paint, latencies
+
+
+def p95(xs: list[float]) -> float:
+    return statistics.quantiles(xs, n=20)[-1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rollouts", type=int, default=100_000)
+    ap.add_argument("--baseline", type=int, default=1_000)
+    ap.add_argument("--keys", type=int, default=200)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {}
+        for n in (args.baseline, args.rollouts):
+            path = Path(tmp) / f"s{n}.duckdb"
+            t = time.perf_counter()
+            build(path, n)
+            print(f"built a {n}-rollout session in {time.perf_counter() - t:.1f} s")
+            results[n] = asyncio.run(drive(path, args.keys))
+    for n, (fp, lat) in results.items():
+        print(
+            f"{n} rollouts: first paint {fp * 1000:.0f} ms; key -> next item p95 {p95(lat) * 1000:.1f} ms "
+            f"(median {statistics.median(lat) * 1000:.1f} ms, {len(lat)} keys)"
+        )
+    big, small = results[args.rollouts], results[args.baseline]
+    print(
+        f"ratio {args.rollouts} / {args.baseline} rollouts: first paint {big[0] / small[0]:.2f}x, "
+        f"p95 {p95(big[1]) / p95(small[1]):.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
