@@ -21,6 +21,7 @@ from inspector.io import import_rollouts
 from inspector.pipeline import DetectorSet
 from inspector.store.session import Store
 from inspector.tui.app import InspectorApp
+from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.label import LabelScreen
 from inspector.workbench import Workbench
 
@@ -114,6 +115,40 @@ async def drive(path: Path, keys: int) -> tuple[float, list[float]]:
     return first_paint, latencies
 
 
+async def compare_first_paint(path: Path) -> float:
+    """The home screen: prompt list with flag markers over the whole session, and the first prompt's panes."""
+    settings = load_settings()
+    pair = get_pair(PROJECT_ROOT / "quantized_models" / "models.toml", "demo")
+    store = Store.open(path)
+    frames: list[float] = []
+    ready: list[float] = []
+    t0 = time.perf_counter()
+    app = InspectorApp(Workbench(settings, store, pair, "bench"), start="compare")
+    real_display = app._display
+
+    def display(screen, renderable):  # type: ignore[no-untyped-def]
+        real_display(screen, renderable)
+        frames.append(time.perf_counter())
+
+    app._display = display  # type: ignore[method-assign]
+    real = CompareScreen.show_stored
+
+    def show_stored(self: CompareScreen) -> None:
+        real(self)
+        ready.append(time.perf_counter())
+
+    CompareScreen.show_stored = show_stored  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.pause()
+            await pilot.pause(0.2)
+            paint = min(f for f in frames if ready and f >= ready[0]) - t0
+    finally:
+        CompareScreen.show_stored = real  # type: ignore[method-assign]
+    store.close()
+    return paint
+
+
 def p95(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=20)[-1]
 
@@ -126,17 +161,21 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
+        compare: dict[int, float] = {}
         for n in (args.baseline, args.rollouts):
             path = Path(tmp) / f"s{n}.duckdb"
             t = time.perf_counter()
             build(path, n)
             print(f"built a {n}-rollout session in {time.perf_counter() - t:.1f} s")
             results[n] = asyncio.run(drive(path, args.keys))
+            compare[n] = asyncio.run(compare_first_paint(path))
     for n, (fp, lat) in results.items():
         print(
             f"{n} rollouts: first paint {fp * 1000:.0f} ms; key -> next item p95 {p95(lat) * 1000:.1f} ms "
             f"(median {statistics.median(lat) * 1000:.1f} ms, {len(lat)} keys)"
         )
+    for n, fp in compare.items():
+        print(f"{n} rollouts: compare (home) screen first paint {fp * 1000:.0f} ms")
     big, small = results[args.rollouts], results[args.baseline]
     print(
         f"ratio {args.rollouts} / {args.baseline} rollouts: first paint {big[0] / small[0]:.2f}x, "

@@ -69,11 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="inspector",
         description="Compare a model organism with its base model side by side and catch its leaks.",
     )
+    # With no sub-command, these open the app.
+    _add_session(ap, required=False)
+    _add_pair_args(ap)
+    ap.add_argument(
+        "--screen",
+        choices=["compare", "label", "summary", "sessions"],
+        default="compare",
+        help="the screen the app opens on",
+    )
     sub = ap.add_subparsers(dest="command")
 
     tui = sub.add_parser("tui", help="open the terminal app (the default)")
     _add_session(tui, required=False)
     _add_pair_args(tui)
+    tui.add_argument("--screen", choices=["compare", "label", "summary", "sessions"], default="compare")
     tui.set_defaults(func=cmd_tui)
 
     run = sub.add_parser("run", help="generate rollouts for both models of a pair over a prompt set")

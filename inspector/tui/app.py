@@ -79,12 +79,15 @@ class InspectorApp(App[None]):
         self.temperature = temperature
         self.settings_seed = seed
         self.blind = False
+        self.pair_error: str | None = None
         self._keymap = keymap or {}
 
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
         self.switch_mode(self.start_mode)
+        if self.pair_error:
+            self.notify(f"no model pair, generation is off: {self.pair_error}", severity="warning", timeout=15)
 
     def on_unmount(self) -> None:
         self.workbench.close()
@@ -157,12 +160,14 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
     from inspector.cli import resolve_pair
 
     pair: Pair | None
+    pair_error = None
     try:
         pair = resolve_pair(args, settings)
-    except EngineError:
+    except EngineError as e:
         if args.pair or args.base:
             raise
-        pair = None  # the app still opens for browsing and labeling; generation says why it cannot run
+        # The app still opens for browsing and labeling; it says why it cannot generate, never falls back.
+        pair, pair_error = None, str(e)
     keymap = load_keymap(Path(os.environ["INSPECTOR_KEYMAP"]) if os.environ.get("INSPECTOR_KEYMAP") else None)
     try:
         store = Store.open(settings.session_path(args.session or "demo"))
@@ -171,6 +176,7 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
     app = InspectorApp(
         Workbench(settings, store, pair), start=getattr(args, "screen", None) or "compare", keymap=keymap
     )
+    app.pair_error = pair_error
     try:
         app.run()
     finally:

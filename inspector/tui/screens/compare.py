@@ -217,7 +217,7 @@ class CompareScreen(Screen[None]):
             self.notify("Already generating: Esc cancels.", severity="warning")
             return
         if self.inspector.workbench.pair is None:
-            self.notify("No model pair for this session.", severity="error")
+            self.notify(f"No model pair: {self.inspector.pair_error or 'give --pair'}", severity="error")
             return
         self.generation += 1
         self.shown_prompt = prompt.id
