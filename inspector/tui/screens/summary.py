@@ -44,16 +44,18 @@ class SummaryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(
-            "model",
-            "rollouts",
-            "leaks",
-            "leak rate [95% CI]",
-            "unrelated-prompt leak rate",
-            "labeled leaks",
-            "non-sequitur",
-            "quirk among non-seq.",
-        )
+        # Fixed widths: the rows arrive from a worker, and auto-sized columns would depend on timing.
+        for label, width in (
+            ("model", 16),
+            ("rollouts", 8),
+            ("leaks", 6),
+            ("leak rate [95% CI]", 22),
+            ("unrelated-prompt leak rate", 26),
+            ("labeled leaks", 13),
+            ("non-sequitur", 24),
+            ("quirk among non-seq.", 24),
+        ):
+            table.add_column(label, width=width)
         self.action_refresh()
 
     def on_screen_resume(self) -> None:
