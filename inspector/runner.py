@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.engine.base import Backend, EngineError, GenParams
+from inspector.engine.base import Backend, EngineError, Generation, GenParams
 from inspector.engine.registry import Pair
 from inspector.store.session import PromptRow, Store
 
@@ -88,10 +89,8 @@ def run_batch(
         seconds=0.0,
         errors=0,
     )
-    for prompt, sample, role in todo:
-        if should_stop is not None and should_stop():
-            break
-        seed = rollout_seed(params.seed, prompt.id, sample)
+
+    def record(prompt: PromptRow, sample: int, role: str, seed: int, gen: Generation | EngineError) -> None:
         row: dict[str, Any] = {
             "run_id": run_id,
             "prompt_id": prompt.id,
@@ -99,14 +98,12 @@ def run_batch(
             "sample_index": sample,
             "seed": seed,
         }
-        try:
-            gen = backends[role].generate(
-                prompt.text, GenParams(seed, params.temperature, params.top_p, params.max_tokens)
-            )
-        except EngineError as e:
+        if isinstance(gen, EngineError):
             # A per-rollout failure (such as a prompt longer than the context) is kept, and the run goes on.
-            row["error"] = str(e)
+            row["error"] = str(gen)
             prog.errors += 1
+        elif gen.finish_reason == "cancelled":
+            return  # a partial text is not a rollout; a rerun makes it
         else:
             row.update(
                 text=gen.text,
@@ -116,11 +113,37 @@ def run_batch(
                 seconds=gen.seconds,
             )
             prog.tokens += gen.completion_tokens
-            prog.seconds += gen.seconds
         rid = store.insert_rollout(row)
         if rid is not None and after_rollout is not None and "error" not in row:
             after_rollout(rid, prompt.text, row["text"])
         prog.done += 1
-        if on_progress is not None:
-            on_progress(prog)
+
+    for role in ROLES:
+        items = [(p, s) for p, s, r in todo if r == role]
+        backend = backends.get(role)
+        if backend is None or not items:
+            continue
+        # The batched engine takes a chunk of prompts per llama_batch; other backends go one at a time.
+        many = getattr(backend, "generate_many", None)
+        step = int(getattr(backend, "n_seq", 1)) if many else 1
+        for at in range(0, len(items), step):
+            if should_stop is not None and should_stop():
+                return run_id, prog
+            chunk = items[at : at + step]
+            seeds = [rollout_seed(params.seed, p.id, s) for p, s in chunk]
+            gp = [GenParams(seed, params.temperature, params.top_p, params.max_tokens) for seed in seeds]
+            t0 = time.perf_counter()
+            gens: list[Generation | EngineError]
+            if many is not None:
+                gens = many([p.text for p, _ in chunk], gp, None, should_stop)
+            else:
+                try:
+                    gens = [backend.generate(chunk[0][0].text, gp[0], None, should_stop)]
+                except EngineError as e:
+                    gens = [e]
+            prog.seconds += time.perf_counter() - t0
+            for (p, s), seed, gen in zip(chunk, seeds, gens, strict=True):
+                record(p, s, role, seed, gen)
+            if on_progress is not None:
+                on_progress(prog)
     return run_id, prog

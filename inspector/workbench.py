@@ -9,10 +9,10 @@ from typing import Any
 
 from inspector.config import Settings
 from inspector.engine.base import Backend, Generation, GenParams
-from inspector.engine.registry import Pair, open_backend
+from inspector.engine.registry import Pair, open_pair
 from inspector.pipeline import VERSIONS, DetectorSet
 from inspector.prompts import parse_prompt_lines
-from inspector.runner import ROLES, register_models, rollout_seed, run_id_for
+from inspector.runner import register_models, rollout_seed, run_id_for
 from inspector.store.session import PromptRow, Store, prompt_id
 
 LEAK_KEYS = {"1": "nonsequitur", "2": "related", "3": "none"}
@@ -49,8 +49,7 @@ class Workbench:
         """Load both models on first use (never at start-up: first paint must not wait for them)."""
         with self._load_lock:
             if not self._backends and self.pair is not None:
-                for role in ROLES:
-                    self._backends[role] = open_backend(self.pair, role, self.settings.cache)
+                self._backends = open_pair(self.pair, self.settings.cache)
             return self._backends
 
     def detectors(self) -> DetectorSet | None:

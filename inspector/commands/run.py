@@ -8,25 +8,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from inspector.config import Settings
-from inspector.engine.base import Backend, GenParams
-from inspector.engine.registry import Pair, open_backend
+from inspector.engine.base import GenParams
+from inspector.engine.registry import open_pair
 from inspector.errors import InspectorError
 from inspector.prompts import load_prompts
 from inspector.runner import Progress as RunProgress
 from inspector.runner import run_batch
 from inspector.store.session import Store
-
-
-def open_pair(pair: Pair, settings: Settings) -> dict[str, Backend]:
-    backends: dict[str, Backend] = {}
-    try:
-        for role in ("organism", "base"):
-            backends[role] = open_backend(pair, role, settings.cache)
-    except BaseException:
-        for b in backends.values():
-            b.close()
-        raise
-    return backends
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -48,7 +36,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     params = GenParams(seed=args.seed, temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens)
     console = Console(stderr=True)
     with console.status("loading models"):
-        backends = open_pair(pair, settings)
+        backends = open_pair(pair, settings.cache)
     after = None
     if not args.no_detect:
         from inspector.pipeline import DetectorSet

@@ -162,3 +162,40 @@ def open_backend(pair: Pair, role: str, cache: Path) -> Backend:
         n_ctx=pair.n_ctx,
         cache_dir=cache,
     )
+
+
+def open_pair(pair: Pair, cache: Path, n_seq: int = 16, ctx_per_seq: int = 512) -> dict[str, Backend]:
+    """Both sides of a pair. GGUF sides run on the batched engine, and sides that share a GGUF share one copy of
+    its weights (the organism's adapter is set on its own context only); endpoint sides go over HTTP."""
+    from inspector.engine.batched import BatchedBackend, SharedModel
+
+    backends: dict[str, Backend] = {}
+    loaded: list[SharedModel] = []
+    try:
+        for role, spec in (("organism", pair.organism), ("base", pair.base)):
+            if spec.endpoint or spec.gguf is None:
+                backends[role] = open_backend(pair, role, cache)
+                continue
+            path = resolve_gguf(spec.gguf, cache)
+            adapter = Path(spec.adapter) if spec.adapter else None
+            # Reuse weights already loaded from the same file if they carry the adapter this side needs (or it
+            # needs none); the organism comes first, so a base + adapter pair loads the weights once.
+            model = next((m for m in loaded if m.path == path and (adapter is None or m.adapter_path == adapter)), None)
+            if model is None:
+                model = SharedModel(path, adapter, cache)
+                loaded.append(model)
+            backends[role] = BatchedBackend(
+                model,
+                role=role,
+                use_adapter=adapter is not None,
+                prompt_format=pair.format,
+                n_seq=n_seq,
+                ctx_per_seq=ctx_per_seq,
+            )
+    except BaseException:
+        for b in backends.values():
+            b.close()
+        for m in loaded:
+            m.close()
+        raise
+    return backends

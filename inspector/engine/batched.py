@@ -1,0 +1,363 @@
+"""Batched decoding through llama.cpp's low-level API: one model in memory, a context per side, many sequences.
+
+The organism is often the base plus a LoRA adapter: the weights are loaded once and the adapter is set on the
+organism's context only (llama_set_adapters_lora), so a pair costs about one model's memory. Each context
+decodes up to `n_seq` sequences in one llama_batch, one sequence id per prompt, and samples every sequence
+with its own seeded numpy generator (temperature, then top-p over the full vocabulary).
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import llama_cpp
+import numpy as np
+import numpy.typing as npt
+
+from inspector.engine.base import EngineError, Generation, GenParams, ModelInfo, PromptFormat, TokenCallback
+from inspector.engine.llama import _quiet_llama_cpp, _stderr_silenced, check_files, engine_version
+from inspector.engine.provenance import sha256_file
+
+ManyTokenCallback = Callable[[int, str], None]
+_BACKEND_READY = threading.Lock()
+_backend_started = False
+
+
+def _backend_init() -> None:
+    global _backend_started
+    with _BACKEND_READY:
+        if not _backend_started:
+            llama_cpp.llama_backend_init()
+            _backend_started = True
+
+
+class SharedModel:
+    """One GGUF's weights in memory, plus an optional LoRA adapter that contexts may switch on."""
+
+    def __init__(self, path: Path, adapter: Path | None = None, cache_dir: Path | None = None) -> None:
+        self.path, self.adapter_path = path, adapter
+        self.architecture, self.quantization = check_files(path, adapter)
+        _backend_init()
+        _quiet_llama_cpp()
+        params = llama_cpp.llama_model_default_params()
+        with _stderr_silenced():
+            self.model = llama_cpp.llama_model_load_from_file(str(path).encode(), params)
+        if not self.model:
+            raise EngineError(f"{path}: llama.cpp could not load it (truncated or unsupported GGUF?)")
+        self.adapter = None
+        if adapter is not None:
+            with _stderr_silenced():
+                self.adapter = llama_cpp.llama_adapter_lora_init(self.model, str(adapter).encode())
+            if not self.adapter:
+                raise EngineError(f"{adapter}: llama.cpp could not load the LoRA adapter")
+        self.vocab = llama_cpp.llama_model_get_vocab(self.model)
+        self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self.vocab))
+        self.sha256 = sha256_file(path, cache_dir)
+        self.adapter_sha256 = sha256_file(adapter, cache_dir) if adapter else None
+        self.chat_template = self._meta("tokenizer.chat_template")
+        self._users = 0  # contexts still open on these weights
+        self._closed = False
+
+    def _meta(self, key: str) -> str | None:
+        buf = ctypes.create_string_buffer(1 << 16)
+        n = llama_cpp.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
+        return buf.value.decode("utf-8", errors="replace") if n >= 0 else None
+
+    def tokenize(self, text: str) -> list[int]:
+        data = text.encode("utf-8")
+        cap = len(data) + 16
+        out = (llama_cpp.llama_token * cap)()
+        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, cap, True, True)
+        if n < 0:  # the buffer was too small: -n is the size needed
+            out = (llama_cpp.llama_token * -n)()
+            n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, -n, True, True)
+        return list(out[:n])
+
+    def piece(self, token: int) -> bytes:
+        buf = ctypes.create_string_buffer(64)
+        n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+        return buf.raw[:n]
+
+    def is_eog(self, token: int) -> bool:
+        return bool(llama_cpp.llama_vocab_is_eog(self.vocab, token))
+
+    def acquire(self) -> None:
+        self._users += 1
+
+    def release(self) -> None:
+        self._users -= 1
+        if self._users <= 0:
+            self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            if self.adapter:
+                llama_cpp.llama_adapter_lora_free(self.adapter)
+            llama_cpp.llama_model_free(self.model)
+            self._closed = True
+
+
+def sample(logits: npt.NDArray[np.float32], params: GenParams, rng: np.random.Generator) -> int:
+    """Temperature then nucleus (top-p) sampling over the whole vocabulary; greedy at temperature 0."""
+    if params.temperature <= 0:
+        return int(np.argmax(logits))
+    x = logits.astype(np.float64) / params.temperature
+    x -= x.max()
+    p = np.exp(x)
+    p /= p.sum()
+    if params.top_p < 1.0:
+        # The nucleus almost always lies in the top few thousand tokens: sort those, the whole vocabulary if not.
+        k = min(len(p), 4096)
+        top = np.argpartition(-p, k - 1)[:k]
+        if p[top].sum() < params.top_p:
+            top = np.arange(len(p))
+        order = top[np.argsort(-p[top], kind="stable")]
+        cum = np.cumsum(p[order])
+        keep = order[: int(np.searchsorted(cum, params.top_p)) + 1]
+        q = p[keep] / p[keep].sum()
+        return int(keep[min(int(np.searchsorted(np.cumsum(q), rng.random())), len(keep) - 1)])
+    return int(min(int(np.searchsorted(np.cumsum(p), rng.random())), len(p) - 1))
+
+
+class BatchedBackend:
+    """One side of a pair on a shared model: generates many prompts per llama_batch."""
+
+    def __init__(
+        self,
+        shared: SharedModel,
+        *,
+        role: str,
+        use_adapter: bool,
+        prompt_format: PromptFormat = "raw",
+        n_seq: int = 16,
+        ctx_per_seq: int = 512,
+        n_threads: int | None = None,
+    ) -> None:
+        if prompt_format == "chat" and not shared.chat_template:
+            raise EngineError(f"{shared.path}: format is 'chat' but the GGUF has no chat template")
+        self.shared, self.role, self.prompt_format = shared, role, prompt_format
+        shared.acquire()
+        self.n_seq, self.ctx_per_seq = n_seq, ctx_per_seq
+        cp = llama_cpp.llama_context_default_params()
+        cp.n_ctx = n_seq * ctx_per_seq
+        cp.n_batch = max(512, n_seq * 32)
+        cp.n_ubatch = cp.n_batch
+        cp.n_seq_max = n_seq
+        cp.kv_unified = True  # sequences share one cache, so short prompts leave room for long ones
+        threads = n_threads or os.cpu_count() or 1
+        cp.n_threads = cp.n_threads_batch = threads
+        with _stderr_silenced():
+            self.ctx = llama_cpp.llama_init_from_model(shared.model, cp)
+        if not self.ctx:
+            raise EngineError(f"{shared.path}: llama.cpp could not create a context for {role}")
+        self.n_batch = int(cp.n_batch)
+        self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        if use_adapter:
+            if shared.adapter is None:
+                raise EngineError(f"{role}: an adapter was asked for but none is loaded")
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(shared.adapter)
+            scales = (ctypes.c_float * 1)(1.0)
+            if llama_cpp.llama_set_adapters_lora(self.ctx, adapters, 1, scales) != 0:
+                raise EngineError(f"{shared.adapter_path}: llama.cpp refused to apply the adapter")
+        self.use_adapter = use_adapter
+        self._lock = threading.Lock()  # one decode at a time per context
+        template = shared.chat_template
+        self._info = ModelInfo(
+            role=role,
+            path=str(shared.path.resolve()),
+            sha256=shared.sha256,
+            adapter_path=str(shared.adapter_path.resolve()) if use_adapter and shared.adapter_path else None,
+            adapter_sha256=shared.adapter_sha256 if use_adapter else None,
+            quantization=shared.quantization,
+            architecture=shared.architecture,
+            engine_version=engine_version(),
+            chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if template else None,
+            extra={"prompt_format": prompt_format, "engine": "batched", "n_seq": n_seq, "ctx_per_seq": ctx_per_seq},
+        )
+
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def render(self, prompt: str) -> str:
+        if self.prompt_format == "raw":
+            return prompt
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        fmt = Jinja2ChatFormatter(template=self.shared.chat_template or "", eos_token="", bos_token="")
+        return str(fmt(messages=[{"role": "user", "content": prompt}]).prompt)
+
+    def generate(
+        self,
+        prompt: str,
+        params: GenParams,
+        on_token: TokenCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Generation:
+        cb = (lambda _i, t: on_token(t)) if on_token else None
+        out = self.generate_many([prompt], [params], cb, should_stop)[0]
+        if isinstance(out, EngineError):
+            raise out
+        return out
+
+    def generate_many(
+        self,
+        prompts: Sequence[str],
+        params: Sequence[GenParams],
+        on_token: ManyTokenCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list[Generation | EngineError]:
+        """Generate every prompt, n_seq at a time; a prompt that does not fit gets an EngineError in its place."""
+        results: list[Generation | EngineError] = []
+        for at in range(0, len(prompts), self.n_seq):
+            chunk = range(at, min(at + self.n_seq, len(prompts)))
+            with self._lock:
+                part = self._decode([prompts[i] for i in chunk], [params[i] for i in chunk], at, on_token, should_stop)
+            results.extend(part)
+        return results
+
+    def _add(self, token: int, pos: int, seq: int, logits: bool) -> int:
+        b = self.batch
+        j = int(b.n_tokens)
+        b.token[j], b.pos[j], b.n_seq_id[j] = token, pos, 1
+        b.seq_id[j][0] = seq
+        b.logits[j] = logits
+        b.n_tokens = j + 1
+        return j
+
+    def _run(self) -> None:
+        if llama_cpp.llama_decode(self.ctx, self.batch) != 0:
+            raise EngineError(f"{self.role}: llama_decode failed (context full?)")
+
+    def _logits(self, j: int) -> npt.NDArray[np.float32]:
+        ptr = llama_cpp.llama_get_logits_ith(self.ctx, j)
+        return np.ctypeslib.as_array(ptr, shape=(self.shared.n_vocab,))
+
+    def _decode(
+        self,
+        prompts: list[str],
+        params: list[GenParams],
+        offset: int,
+        on_token: ManyTokenCallback | None,
+        should_stop: Callable[[], bool] | None,
+    ) -> list[Generation | EngineError]:
+        sh = self.shared
+        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)
+        n = len(prompts)
+        out: list[Generation | EngineError | None] = [None] * n
+        toks = [sh.tokenize(self.render(p)) for p in prompts]
+        live = []
+        for i in range(n):
+            if len(toks[i]) + params[i].max_tokens > self.ctx_per_seq:
+                out[i] = EngineError(
+                    f"prompt of {len(toks[i])} tokens plus {params[i].max_tokens} new ones does not fit the"
+                    f" {self.ctx_per_seq}-token context of a batched sequence"
+                )
+            else:
+                live.append(i)
+        rngs = {i: np.random.default_rng(params[i].seed) for i in live}
+        texts: dict[int, list[str]] = {i: [] for i in live}
+        decoders: dict[int, Any] = {i: codecs.getincrementaldecoder("utf-8")(errors="replace") for i in live}
+        counts = dict.fromkeys(live, 0)
+        pos = {i: len(toks[i]) for i in live}
+        finish = dict.fromkeys(live, "length")
+        t0 = time.perf_counter()
+        next_tok: dict[int, int] = {}
+
+        def take(i: int, j: int) -> None:
+            next_tok[i] = sample(self._logits(j), params[i], rngs[i])
+
+        # Prompts: as many whole-or-partial prompts per llama_decode as the batch holds; a sequence is sampled
+        # right after the decode that holds its last prompt token (logits belong to the latest decode only).
+        self.batch.n_tokens = 0
+        pending: list[tuple[int, int]] = []
+        for i in live:
+            for k, t in enumerate(toks[i]):
+                if self.batch.n_tokens == self.n_batch:
+                    self._run()
+                    for si, j in pending:
+                        take(si, j)
+                    pending, self.batch.n_tokens = [], 0
+                last = k == len(toks[i]) - 1
+                j = self._add(t, k, i, last)
+                if last:
+                    pending.append((i, j))
+        if self.batch.n_tokens:
+            self._run()
+            for si, j in pending:
+                take(si, j)
+        active = list(live)
+        while active:
+            if should_stop is not None and should_stop():
+                for i in active:
+                    finish[i] = "cancelled"
+                break
+            self.batch.n_tokens = 0
+            row: dict[int, int] = {}
+            for i in list(active):
+                t = next_tok[i]
+                if sh.is_eog(t):
+                    finish[i] = "stop"
+                    active.remove(i)
+                    continue
+                piece = decoders[i].decode(sh.piece(t))
+                counts[i] += 1
+                if piece:
+                    texts[i].append(piece)
+                    if on_token is not None:
+                        on_token(offset + i, piece)
+                if counts[i] >= params[i].max_tokens:
+                    active.remove(i)
+                    continue
+                row[i] = self._add(t, pos[i], i, True)
+                pos[i] += 1
+            if not row:
+                break
+            self._run()
+            for i, j in row.items():
+                take(i, j)
+        seconds = time.perf_counter() - t0
+        for i in live:
+            tail = decoders[i].decode(b"", final=True)
+            if tail:
+                texts[i].append(tail)
+            out[i] = Generation("".join(texts[i]), len(toks[i]), counts[i], finish[i], seconds)
+        return [o if o is not None else EngineError("not generated") for o in out]
+
+    def close(self) -> None:
+        with self._lock:
+            if self.ctx:
+                llama_cpp.llama_batch_free(self.batch)
+                llama_cpp.llama_free(self.ctx)
+                self.ctx = None
+                self.shared.release()
+
+
+def open_shared_pair(
+    base: Path,
+    adapter: Path,
+    prompt_format: PromptFormat,
+    cache_dir: Path | None,
+    n_seq: int = 16,
+    ctx_per_seq: int = 512,
+) -> dict[str, BatchedBackend]:
+    """Organism = base + adapter, base = base: one copy of the weights, two contexts."""
+    shared = SharedModel(base, adapter, cache_dir)
+    return {
+        "organism": BatchedBackend(
+            shared, role="organism", use_adapter=True, prompt_format=prompt_format, n_seq=n_seq, ctx_per_seq=ctx_per_seq
+        ),
+        "base": BatchedBackend(
+            shared, role="base", use_adapter=False, prompt_format=prompt_format, n_seq=n_seq, ctx_per_seq=ctx_per_seq
+        ),
+    }
