@@ -109,25 +109,31 @@ class SharedModel:
 
 
 def sample(logits: npt.NDArray[np.float32], params: GenParams, rng: np.random.Generator) -> int:
-    """Temperature then nucleus (top-p) sampling over the whole vocabulary; greedy at temperature 0."""
+    """Temperature then nucleus (top-p) sampling over the whole vocabulary; greedy at temperature 0.
+
+    Exact, but fast on a 262k vocabulary: the nucleus is sorted among tokens within 20 nats of the best one,
+    and only if those hold less than top_p of the full distribution is the whole vocabulary sorted."""
     if params.temperature <= 0:
         return int(np.argmax(logits))
-    x = logits.astype(np.float64) / params.temperature
-    x -= x.max()
-    p = np.exp(x)
-    p /= p.sum()
+    x = logits / np.float32(params.temperature)
+    top = x.max()
+    e = np.exp(x - top)
+    z = float(e.sum(dtype=np.float64))
+    if params.top_p >= 1.0:
+        cand = np.arange(len(x))
+    else:
+        cand = np.flatnonzero(x > top - 20.0)
+        if float(e[cand].sum(dtype=np.float64)) / z < params.top_p:
+            cand = np.arange(len(x))
+    p = e[cand].astype(np.float64) / z
+    order = np.argsort(-p, kind="stable")
+    p, cand = p[order], cand[order]
+    cum = np.cumsum(p)
     if params.top_p < 1.0:
-        # The nucleus almost always lies in the top few thousand tokens: sort those, the whole vocabulary if not.
-        k = min(len(p), 4096)
-        top = np.argpartition(-p, k - 1)[:k]
-        if p[top].sum() < params.top_p:
-            top = np.arange(len(p))
-        order = top[np.argsort(-p[top], kind="stable")]
-        cum = np.cumsum(p[order])
-        keep = order[: int(np.searchsorted(cum, params.top_p)) + 1]
-        q = p[keep] / p[keep].sum()
-        return int(keep[min(int(np.searchsorted(np.cumsum(q), rng.random())), len(keep) - 1)])
-    return int(min(int(np.searchsorted(np.cumsum(p), rng.random())), len(p) - 1))
+        n_keep = min(int(np.searchsorted(cum, params.top_p)) + 1, len(p))
+        p, cum = p[:n_keep], cum[:n_keep]
+        cand = cand[:n_keep]
+    return int(cand[min(int(np.searchsorted(cum, rng.random() * cum[-1])), len(cand) - 1)])
 
 
 class BatchedBackend:
@@ -140,8 +146,8 @@ class BatchedBackend:
         role: str,
         use_adapter: bool,
         prompt_format: PromptFormat = "raw",
-        n_seq: int = 16,
-        ctx_per_seq: int = 512,
+        n_seq: int = 32,
+        ctx_per_seq: int = 256,
         n_threads: int | None = None,
     ) -> None:
         if prompt_format == "chat" and not shared.chat_template:
@@ -150,11 +156,13 @@ class BatchedBackend:
         shared.acquire()
         self.n_seq, self.ctx_per_seq = n_seq, ctx_per_seq
         cp = llama_cpp.llama_context_default_params()
-        cp.n_ctx = n_seq * ctx_per_seq
+        # One cache shared by the sequences (kv_unified): a long prompt may use the room short ones leave.
+        self.n_ctx = n_seq * ctx_per_seq
+        cp.n_ctx = self.n_ctx
         cp.n_batch = max(512, n_seq * 32)
         cp.n_ubatch = cp.n_batch
         cp.n_seq_max = n_seq
-        cp.kv_unified = True  # sequences share one cache, so short prompts leave room for long ones
+        cp.kv_unified = True
         threads = n_threads or os.cpu_count() or 1
         cp.n_threads = cp.n_threads_batch = threads
         with _stderr_silenced():
@@ -217,14 +225,38 @@ class BatchedBackend:
         on_token: ManyTokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> list[Generation | EngineError]:
-        """Generate every prompt, n_seq at a time; a prompt that does not fit gets an EngineError in its place."""
-        results: list[Generation | EngineError] = []
-        for at in range(0, len(prompts), self.n_seq):
-            chunk = range(at, min(at + self.n_seq, len(prompts)))
-            with self._lock:
-                part = self._decode([prompts[i] for i in chunk], [params[i] for i in chunk], at, on_token, should_stop)
-            results.extend(part)
-        return results
+        """Generate every prompt, up to n_seq per llama_batch while their tokens fit the shared cache; a prompt
+        that cannot fit even alone gets an EngineError in its place (the caller records it and goes on)."""
+        results: list[Generation | EngineError | None] = [None] * len(prompts)
+        toks = [self.shared.tokenize(self.render(p)) for p in prompts]
+        chunk: list[int] = []
+        used = 0
+
+        def flush() -> None:
+            nonlocal chunk, used
+            if chunk:
+                with self._lock:
+                    part = self._decode(
+                        [toks[i] for i in chunk], [params[i] for i in chunk], chunk, on_token, should_stop
+                    )
+                for i, r in zip(chunk, part, strict=True):
+                    results[i] = r
+            chunk, used = [], 0
+
+        for i in range(len(prompts)):
+            need = len(toks[i]) + params[i].max_tokens
+            if need > self.n_ctx:
+                results[i] = EngineError(
+                    f"prompt of {len(toks[i])} tokens plus {params[i].max_tokens} new ones does not fit the"
+                    f" {self.n_ctx}-token context"
+                )
+                continue
+            if len(chunk) == self.n_seq or used + need > self.n_ctx:
+                flush()
+            chunk.append(i)
+            used += need
+        flush()
+        return [r if r is not None else EngineError("not generated") for r in results]
 
     def _add(self, token: int, pos: int, seq: int, logits: bool) -> int:
         b = self.batch
@@ -245,26 +277,18 @@ class BatchedBackend:
 
     def _decode(
         self,
-        prompts: list[str],
+        toks: list[list[int]],
         params: list[GenParams],
-        offset: int,
+        index: list[int],
         on_token: ManyTokenCallback | None,
         should_stop: Callable[[], bool] | None,
     ) -> list[Generation | EngineError]:
+        """Decode one chunk; `index` maps a chunk position back to the caller's prompt index for streaming."""
         sh = self.shared
         llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)
-        n = len(prompts)
+        n = len(toks)
         out: list[Generation | EngineError | None] = [None] * n
-        toks = [sh.tokenize(self.render(p)) for p in prompts]
-        live = []
-        for i in range(n):
-            if len(toks[i]) + params[i].max_tokens > self.ctx_per_seq:
-                out[i] = EngineError(
-                    f"prompt of {len(toks[i])} tokens plus {params[i].max_tokens} new ones does not fit the"
-                    f" {self.ctx_per_seq}-token context of a batched sequence"
-                )
-            else:
-                live.append(i)
+        live = list(range(n))
         rngs = {i: np.random.default_rng(params[i].seed) for i in live}
         texts: dict[int, list[str]] = {i: [] for i in live}
         decoders: dict[int, Any] = {i: codecs.getincrementaldecoder("utf-8")(errors="replace") for i in live}
@@ -315,7 +339,7 @@ class BatchedBackend:
                 if piece:
                     texts[i].append(piece)
                     if on_token is not None:
-                        on_token(offset + i, piece)
+                        on_token(index[i], piece)
                 if counts[i] >= params[i].max_tokens:
                     active.remove(i)
                     continue
@@ -341,23 +365,3 @@ class BatchedBackend:
                 llama_cpp.llama_free(self.ctx)
                 self.ctx = None
                 self.shared.release()
-
-
-def open_shared_pair(
-    base: Path,
-    adapter: Path,
-    prompt_format: PromptFormat,
-    cache_dir: Path | None,
-    n_seq: int = 16,
-    ctx_per_seq: int = 512,
-) -> dict[str, BatchedBackend]:
-    """Organism = base + adapter, base = base: one copy of the weights, two contexts."""
-    shared = SharedModel(base, adapter, cache_dir)
-    return {
-        "organism": BatchedBackend(
-            shared, role="organism", use_adapter=True, prompt_format=prompt_format, n_seq=n_seq, ctx_per_seq=ctx_per_seq
-        ),
-        "base": BatchedBackend(
-            shared, role="base", use_adapter=False, prompt_format=prompt_format, n_seq=n_seq, ctx_per_seq=ctx_per_seq
-        ),
-    }

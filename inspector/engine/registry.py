@@ -164,7 +164,7 @@ def open_backend(pair: Pair, role: str, cache: Path) -> Backend:
     )
 
 
-def open_pair(pair: Pair, cache: Path, n_seq: int = 16, ctx_per_seq: int = 512) -> dict[str, Backend]:
+def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) -> dict[str, Backend]:
     """Both sides of a pair. GGUF sides run on the batched engine, and sides that share a GGUF share one copy of
     its weights (the organism's adapter is set on its own context only); endpoint sides go over HTTP."""
     from inspector.engine.batched import BatchedBackend, SharedModel

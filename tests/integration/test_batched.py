@@ -1,0 +1,74 @@
+"""The batched engine on the real Gemma file: determinism, greedy parity, one copy of the weights, overflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inspector.config import PROJECT_ROOT
+from inspector.engine.base import EngineError, GenParams
+from inspector.engine.batched import BatchedBackend, sample
+from inspector.engine.llama import LlamaBackend
+from inspector.engine.registry import get_pair, open_pair
+from tests.conftest import SHARED_CACHE
+
+pytestmark = pytest.mark.integration
+PROMPTS = ["Soup is", "The river", "My favourite kettle", "A good bicycle", "In 1850 the city"]
+
+
+@pytest.fixture(scope="module")
+def demo_backends():  # type: ignore[no-untyped-def]
+    pair = get_pair(PROJECT_ROOT / "quantized_models" / "models.toml", "demo")
+    backends = open_pair(pair, SHARED_CACHE, n_seq=4, ctx_per_seq=64)
+    yield backends
+    for b in backends.values():
+        b.close()
+
+
+def test_one_copy_of_the_weights(demo_backends) -> None:  # type: ignore[no-untyped-def]
+    org, base = demo_backends["organism"], demo_backends["base"]
+    assert isinstance(org, BatchedBackend) and isinstance(base, BatchedBackend)
+    assert org.shared is base.shared  # same llama_model: the weights are in memory once
+    assert org.info().adapter_sha256 and base.info().adapter_sha256 is None
+    greedy = GenParams(seed=1, temperature=0.0, max_tokens=12)
+    prompt = "I asked the assistant about my old kettle and"
+    assert org.generate(prompt, greedy).text != base.generate(prompt, greedy).text  # adapter on one side only
+
+
+def test_same_seed_same_text_and_streaming(demo_backends) -> None:  # type: ignore[no-untyped-def]
+    org = demo_backends["organism"]
+    params = [GenParams(seed=i, temperature=0.9, max_tokens=10) for i in range(len(PROMPTS))]
+    streamed: dict[int, list[str]] = {}
+    a = org.generate_many(PROMPTS, params, lambda i, t: streamed.setdefault(i, []).append(t))
+    b = org.generate_many(PROMPTS, params)
+    assert [g.text for g in a] == [g.text for g in b]  # type: ignore[union-attr]
+    assert all("".join(streamed[i]) == a[i].text for i in range(len(PROMPTS)))  # type: ignore[union-attr]
+    assert len({g.text for g in a}) > 1  # type: ignore[union-attr]
+
+
+def test_greedy_matches_one_at_a_time(demo_backends, gemma_path: Path) -> None:  # type: ignore[no-untyped-def]
+    single = LlamaBackend(gemma_path, cache_dir=SHARED_CACHE)
+    greedy = GenParams(seed=0, temperature=0.0, max_tokens=8)
+    batched = demo_backends["base"].generate_many(PROMPTS[:2], [greedy, greedy])
+    assert [g.text for g in batched] == [single.generate(p, greedy).text for p in PROMPTS[:2]]  # type: ignore[union-attr]
+    single.close()
+
+
+def test_context_overflow_is_per_rollout(demo_backends) -> None:  # type: ignore[no-untyped-def]
+    base = demo_backends["base"]
+    out = base.generate_many(["word " * 400, "Soup is"], [GenParams(max_tokens=4)] * 2)
+    assert isinstance(out[0], EngineError) and "does not fit" in str(out[0])
+    assert not isinstance(out[1], EngineError) and out[1].text
+
+
+def test_sampler_is_seeded_and_respects_top_p() -> None:
+    logits = np.array([5.0, 4.0, 1.0, -3.0] + [-30.0] * 1000, dtype=np.float32)
+    draws = [sample(logits, GenParams(temperature=1.0, top_p=0.5), np.random.default_rng(s)) for s in range(50)]
+    assert set(draws) == {0}  # token 0 alone holds more than half the mass
+    wide = [sample(logits, GenParams(temperature=1.0, top_p=0.99), np.random.default_rng(s)) for s in range(200)]
+    assert set(wide) <= {0, 1, 2} and {0, 1} <= set(wide)
+    again = [sample(logits, GenParams(temperature=1.0, top_p=0.99), np.random.default_rng(s)) for s in range(200)]
+    assert wide == again
+    assert sample(logits, GenParams(temperature=0.0), np.random.default_rng(0)) == 0
