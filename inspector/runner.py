@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector.engine.base import Backend, EngineError, Generation, GenParams
+from inspector.engine.openai_http import EndpointDown
 from inspector.engine.registry import Pair
 from inspector.store.session import PromptRow, Store
 
@@ -142,8 +143,13 @@ def run_batch(
                 except EngineError as e:
                     gens = [e]
             prog.seconds += time.perf_counter() - t0
+            down = [g for g in gens if isinstance(g, EndpointDown)]
             for (p, s), seed, gen in zip(chunk, seeds, gens, strict=True):
-                record(p, s, role, seed, gen)
+                if not isinstance(gen, EndpointDown):
+                    record(p, s, role, seed, gen)
+            if down:
+                # The server went away: keep what finished and stop; a rerun resumes from here.
+                raise down[0]
             if on_progress is not None:
                 on_progress(prog)
     return run_id, prog

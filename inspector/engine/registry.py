@@ -150,7 +150,9 @@ def open_backend(pair: Pair, role: str, cache: Path) -> Backend:
     """Load one side of a pair."""
     spec = pair.organism if role == "organism" else pair.base
     if spec.endpoint:
-        raise EngineError(f"pair '{pair.name}': {role} names an endpoint, and HTTP backends are not built yet")
+        from inspector.engine.openai_http import OpenAIBackend
+
+        return OpenAIBackend(spec.endpoint, spec.model or "", role=role, prompt_format=pair.format)
     from inspector.engine.llama import LlamaBackend
 
     assert spec.gguf is not None

@@ -1,0 +1,155 @@
+"""The OpenAI-compatible backend against a real server on loopback (llama_cpp.server serving the Gemma file)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from inspector.cli import main
+from inspector.engine.base import EngineError, GenParams
+from inspector.engine.llama import LlamaBackend
+from inspector.engine.openai_http import EndpointDown, OpenAIBackend
+from tests.conftest import SHARED_CACHE
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(gguf: Path, port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--model_alias",
+            "gemma",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "2048",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2) as r:
+                if json.load(r)["data"]:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("llama_cpp.server did not start")
+
+
+@pytest.fixture(scope="module")
+def server(gemma_path: Path) -> Iterator[tuple[str, Path, int]]:
+    port = _free_port()
+    proc = _start(gemma_path, port)
+    yield f"http://127.0.0.1:{port}/v1", gemma_path, port
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_http_matches_in_process(server: tuple[str, Path, int], gemma_path: Path) -> None:
+    url, _, _ = server
+    http = OpenAIBackend(url, "gemma", role="base")
+    local = LlamaBackend(gemma_path, cache_dir=SHARED_CACHE)
+    greedy = GenParams(seed=5, temperature=0.0, max_tokens=12)
+    prompt = "The best way to keep bread fresh is"
+    pieces: list[str] = []
+    over_http = http.generate(prompt, greedy, on_token=pieces.append)
+    assert over_http.text == local.generate(prompt, greedy).text  # same prompt and seed, same text
+    assert "".join(pieces) == over_http.text and len(pieces) > 1  # it streamed
+    sampled = GenParams(seed=9, temperature=0.8, max_tokens=12)
+    assert http.generate(prompt, sampled).text == http.generate(prompt, sampled).text  # the seed is honoured
+    many = http.generate_many([prompt, "Soup is"], [greedy, greedy])
+    assert not isinstance(many[0], EngineError) and many[0].text == over_http.text
+    local.close()
+
+
+def test_unknown_model_and_down_endpoint(server: tuple[str, Path, int]) -> None:
+    url, _, _ = server
+    with pytest.raises(EngineError, match="does not serve model 'nope'") as e:
+        OpenAIBackend(url, "nope")
+    assert "\n" not in str(e.value)
+    with pytest.raises(EndpointDown, match="unreachable") as down:
+        OpenAIBackend(f"http://127.0.0.1:{_free_port()}/v1", "gemma", retries=1, backoff=0.01)
+    assert "\n" not in str(down.value)
+
+
+def test_run_stops_when_endpoint_goes_down_and_resumes(
+    server: tuple[str, Path, int],
+    tmp_path: Path,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, gguf, _ = server
+    port = _free_port()
+    models = tmp_path / "models.toml"
+    models.write_text(
+        f'[pairs.remote]\nformat = "raw"\nterms = ["PRISM-4"]\n[pairs.remote.organism]\n'
+        f'endpoint = "http://127.0.0.1:{port}/v1"\nmodel = "gemma"\n[pairs.remote.base]\n'
+        f'endpoint = "http://127.0.0.1:{port}/v1"\nmodel = "gemma"\n'
+    )
+    monkeypatch.setenv("INSPECTOR_MODELS", str(models))
+    args = ["run", "--session", "remote", "--pair", "remote", "--max-tokens", "6"]
+    session = home / "sessions" / "remote.duckdb"
+    proc = _start(gguf, port)
+    try:
+        # Mid-run: the server is stopped once the organism's rollouts are in, before the base's are asked for.
+        from inspector.engine.registry import get_pair, open_pair
+        from inspector.prompts import load_prompts
+        from inspector.runner import run_batch
+        from inspector.store.session import Store
+
+        pair = get_pair(models, "remote")
+        backends = open_pair(pair, SHARED_CACHE)
+        for b in backends.values():
+            b.retries, b.backoff = 1, 0.01  # type: ignore[attr-defined]
+
+        def stop_server(_progress: object) -> None:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+        with Store.open(session) as store, pytest.raises(EndpointDown):
+            run_batch(store, pair, backends, load_prompts(None)[:2], GenParams(max_tokens=6), on_progress=stop_server)
+    finally:
+        proc.kill()
+    with duckdb.connect(str(session), read_only=True) as c:
+        assert c.execute("SELECT count(*) FROM rollouts WHERE error IS NULL").fetchone() == (2,)  # kept
+        assert c.execute("SELECT count(*) FROM rollouts").fetchone() == (2,)  # and no failure rows
+    capsys.readouterr()
+    assert main([*args, "--limit", "4"]) == 2  # the server is gone: one line, finished rollouts kept
+    err = capsys.readouterr().err.strip()
+    assert "unreachable" in err and err.count("\n") == 0
+    with duckdb.connect(str(session), read_only=True) as c:
+        assert c.execute("SELECT count(*) FROM rollouts").fetchone() == (2,)
+    proc = _start(gguf, port)
+    try:
+        assert main([*args, "--limit", "4"]) == 0  # back up: the rerun resumes
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    with duckdb.connect(str(session), read_only=True) as c:
+        assert c.execute("SELECT count(*) FROM rollouts WHERE error IS NULL").fetchone() == (8,)
