@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.errors import InspectorError
+from inspector.jsonl import objects, read_bytes
 from inspector.prompts import make_prompt
 from inspector.store.labels import LABEL_FIELDS
 from inspector.store.session import ImportRejected, PromptRow, Store, StoreError
@@ -112,10 +113,7 @@ def import_rollouts(store: Store, path: Path) -> int:
         pass
     except StoreError as e:
         raise InspectorError(str(e)) from e
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InspectorError(f"{path}: cannot read ({e.strerror})") from e
+    raw = read_bytes(path)
     models, prompt_rows, rollouts, label_rows = _validate_lines(raw, path)
     # The line-by-line reading accepted what the bulk path refused (mixed explicit and implicit samples, say).
     try:
@@ -134,20 +132,7 @@ def _validate_lines(
     models: dict[str, str] = {}
     next_sample: dict[tuple[str, str], int] = {}
     seen: set[tuple[str, str, int]] = set()
-    for n, line in enumerate(raw.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            obj = json.loads(line.decode("utf-8"))
-        except UnicodeDecodeError as e:
-            raise InspectorError(f"{where}: not UTF-8") from e
-        except json.JSONDecodeError as e:
-            raise InspectorError(f"{where}: invalid JSON ({e.msg})") from e
-        except RecursionError as e:
-            raise InspectorError(f"{where}: JSON nested too deeply") from e
-        if not isinstance(obj, dict):
-            raise InspectorError(f"{where}: expected a JSON object")
+    for where, _n, obj in objects(raw, str(path)):
         for key in ("prompt", "text", "model"):
             if not isinstance(obj.get(key), str):
                 raise InspectorError(f"{where}: missing or non-string field {key!r}")

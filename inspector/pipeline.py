@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from inspector.detect.corpus import CorpusDoc, CorpusIndex
 from inspector.detect.spans import Span
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
+from inspector.jsonl import objects, read_bytes
 from inspector.store.session import Store
 
 VERSIONS = {"term": terms_mod.VERSION, "regurgitation": corpus_mod.VERSION, "quirk": quirk_mod.VERSION}
@@ -21,23 +21,10 @@ VERSIONS = {"term": terms_mod.VERSION, "regurgitation": corpus_mod.VERSION, "qui
 
 def load_corpus(path: Path) -> list[CorpusDoc]:
     """JSONL lines with a `text` string and an optional `id`; errors name the file and line."""
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InspectorError(f"{path}: cannot read corpus ({e.strerror})") from e
     docs: list[CorpusDoc] = []
     seen: set[str] = set()
-    for n, line in enumerate(raw.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            obj = json.loads(line.decode("utf-8"))
-        except UnicodeDecodeError as e:
-            raise InspectorError(f"{where}: not UTF-8") from e
-        except json.JSONDecodeError as e:
-            raise InspectorError(f"{where}: invalid JSON ({e.msg})") from e
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+    for where, n, obj in objects(read_bytes(path, "corpus"), str(path)):
+        if not isinstance(obj.get("text"), str):
             raise InspectorError(f"{where}: corpus line needs a 'text' string")
         doc_id = str(obj["id"]) if obj.get("id") is not None else f"line-{n}"
         if doc_id in seen:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from importlib.resources import files
 from pathlib import Path
 
 from inspector.detect.topic import is_related, topic_hint
 from inspector.errors import InspectorError
+from inspector.jsonl import objects, read_bytes
 from inspector.store.session import PromptRow, prompt_id
 
 DEFAULT_SET = "default"
@@ -29,19 +29,10 @@ def make_prompt(text: str, topic: str | None, prompt_set: str | None, ext_id: st
     )
 
 
-def parse_prompt_lines(lines: list[str], source: str, prompt_set: str) -> list[PromptRow]:
+def parse_prompts(raw: bytes, source: str, prompt_set: str) -> list[PromptRow]:
     """Each non-blank line is {"id"?, "prompt", "topic"?}; an error names the source and line."""
     rows: list[PromptRow] = []
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{n}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InspectorError(f"{where}: invalid JSON ({e.msg})") from e
-        if not isinstance(obj, dict):
-            raise InspectorError(f"{where}: expected a JSON object")
+    for where, _n, obj in objects(raw, source):
         text = obj.get("prompt")
         if not isinstance(text, str) or not text.strip():
             raise InspectorError(f"{where}: missing or empty 'prompt' string")
@@ -58,15 +49,6 @@ def parse_prompt_lines(lines: list[str], source: str, prompt_set: str) -> list[P
 def load_prompts(path: Path | None) -> list[PromptRow]:
     """The default set when path is None, else the user's JSONL file."""
     if path is None:
-        text = files("inspector").joinpath("data/prompts.jsonl").read_text(encoding="utf-8")
-        return parse_prompt_lines(text.splitlines(), "default prompts", DEFAULT_SET)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise InspectorError(f"{path}: cannot read ({e.strerror})") from e
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = raw[: e.start].count(b"\n") + 1
-        raise InspectorError(f"{path}:{line}: not UTF-8") from e
-    return parse_prompt_lines(text.splitlines(), str(path), path.stem)
+        raw = files("inspector").joinpath("data/prompts.jsonl").read_bytes()
+        return parse_prompts(raw, "default prompts", DEFAULT_SET)
+    return parse_prompts(read_bytes(path), str(path), path.stem)

@@ -11,7 +11,7 @@ from inspector.config import Settings
 from inspector.engine.base import Backend, Generation, GenParams
 from inspector.engine.registry import Pair, open_pair
 from inspector.pipeline import VERSIONS, DetectorSet
-from inspector.prompts import parse_prompt_lines
+from inspector.prompts import make_prompt
 from inspector.runner import register_models, rollout_seed, run_id_for
 from inspector.store.session import PromptRow, Store, prompt_id
 
@@ -64,7 +64,7 @@ class Workbench:
 
     # -- generation ------------------------------------------------------------------------------
     def add_prompt(self, text: str) -> PromptRow:
-        row = parse_prompt_lines([_json_line(text)], "typed prompt", "typed")[0]
+        row = make_prompt(text, None, "typed")
         self.store.upsert_prompts([row])
         return row
 
@@ -146,12 +146,6 @@ class Workbench:
 
     def undo(self) -> dict[str, Any] | None:
         return self.store.undo_last(self.labeler)
-
-
-def _json_line(text: str) -> str:
-    import json
-
-    return json.dumps({"prompt": text})
 
 
 __all__ = ["LEAK_KEYS", "QueueItem", "Workbench", "prompt_id"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from inspector.config import Settings
 from inspector.errors import InspectorError
+from inspector.jsonl import objects
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,18 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def read_rollouts(data: bytes, source: str) -> list[tuple[Any, str, str | None]]:
     """Parse every line before any output, so bad input produces an error and nothing else."""
     rows: list[tuple[Any, str, str | None]] = []
-    for n, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{n}"
-        try:
-            obj = json.loads(line.decode("utf-8"))
-        except UnicodeDecodeError as e:
-            raise InspectorError(f"{where}: not UTF-8") from e
-        except json.JSONDecodeError as e:
-            raise InspectorError(f"{where}: invalid JSON ({e.msg})") from e
-        if not isinstance(obj, dict):
-            raise InspectorError(f"{where}: expected a JSON object")
+    for where, _n, obj in objects(data, source):
         if "id" not in obj:
             raise InspectorError(f"{where}: missing field 'id'")
         if not isinstance(obj.get("text"), str):

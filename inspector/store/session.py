@@ -279,35 +279,7 @@ class Store(LabelsMixin):
     # -- spans and corpus -------------------------------------------------------------------------
     def replace_spans(self, rollout_id: int, spans: Sequence[Any], versions: dict[str, str]) -> None:
         """Swap one rollout's spans for these detector versions, in one transaction."""
-        with self.transaction() as cur:
-            for kind, version in versions.items():
-                cur.execute(
-                    "DELETE FROM spans WHERE rollout_id = ? AND kind = ? AND detector_version = ?",
-                    [rollout_id, kind, version],
-                )
-            rows = [
-                [
-                    rollout_id,
-                    s.kind,
-                    versions.get(s.kind, "?"),
-                    s.kind,
-                    s.start,
-                    s.end,
-                    s.text,
-                    s.score,
-                    s.label,
-                    s.doc_id,
-                    s.doc_start,
-                    s.doc_end,
-                ]
-                for s in spans
-            ]
-            if rows:
-                cur.executemany(
-                    "INSERT INTO spans (rollout_id, detector, detector_version, kind, start_char, end_char,"
-                    " text, score, label, doc_id, doc_start, doc_end) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    rows,
-                )
+        self.replace_spans_many([(rollout_id, spans)], versions)
 
     def replace_spans_many(self, items: Sequence[tuple[int, Sequence[Any]]], versions: dict[str, str]) -> None:
         """replace_spans for many rollouts in one transaction (a session-wide re-detect)."""
