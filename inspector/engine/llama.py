@@ -177,4 +177,5 @@ class LlamaBackend:
         )
 
     def close(self) -> None:
-        self.llm.close()
+        with _stderr_silenced():  # llama.cpp notes its cache type again while freeing
+            self.llm.close()

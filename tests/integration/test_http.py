@@ -45,6 +45,9 @@ def _start(gguf: Path, port: int) -> subprocess.Popen[bytes]:
             str(port),
             "--n_ctx",
             "2048",
+            # By default llama_cpp.server aborts a running request when another arrives; vLLM does not.
+            "--interrupt_requests",
+            "False",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
