@@ -72,6 +72,10 @@ class LabelsMixin:
         return self.cur.execute(sql + " WHERE rollout_id = ? ORDER BY id", [rollout_id]).fetchall()
 
     # -- queues ------------------------------------------------------------------------------------
+    def latest_queue(self) -> str | None:
+        row = self.cur.execute("SELECT queue FROM samples ORDER BY created_at DESC, id DESC LIMIT 1").fetchone()
+        return str(row[0]) if row else None
+
     def queue_names(self) -> list[str]:
         return [str(r[0]) for r in self.cur.execute("SELECT DISTINCT queue FROM samples ORDER BY 1").fetchall()]
 

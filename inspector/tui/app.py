@@ -173,6 +173,11 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
         store = Store.open(settings.session_path(args.session or "demo"))
     except StoreError as e:
         raise InspectorError(str(e)) from e
+    if store.count("prompts") == 0:
+        # A new session starts with the default prompt set listed, so `g` works on the first screen.
+        from inspector.prompts import load_prompts
+
+        store.upsert_prompts(load_prompts(None))
     app = InspectorApp(
         Workbench(settings, store, pair), start=getattr(args, "screen", None) or "compare", keymap=keymap
     )

@@ -161,3 +161,18 @@ async def test_palette_draws_a_sample(workbench: Workbench) -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
     assert workbench.store.queue_names() == ["sample-300-seed0-by-model-topic"]
+
+
+async def test_label_queue_uses_a_drawn_sample(workbench: Workbench) -> None:
+    from inspector.sampling import draw_sample
+
+    q = draw_sample(workbench.store, 1, ("model",), seed=5)
+    app = InspectorApp(workbench, start="label")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LabelScreen) and screen.queue == q.name
+        assert "1 / 1" in str(screen.query_one("#label-progress-text").render())
+        await pilot.press("1")
+    rid = workbench.store.queue_item(q.name, 0)
+    assert [e[1] for e in workbench.store.label_events()] == [rid]

@@ -63,10 +63,21 @@ class LabelScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.use_queue()
         self.show(0)
 
     def on_screen_resume(self) -> None:
+        if self.use_queue():
+            self.position = 0
         self.show(self.position)
+
+    def use_queue(self) -> bool:
+        """A drawn sample (with its inclusion probabilities) is the queue when there is one; else every flagged
+        rollout. Returns whether the queue changed."""
+        queue = self.queue or self.inspector.workbench.store.latest_queue()
+        changed = queue != self.queue
+        self.queue = queue
+        return changed
 
     def show(self, position: int) -> None:
         wb = self.inspector.workbench
@@ -83,7 +94,7 @@ class LabelScreen(Screen[None]):
         done = wb.store.labeled_count(self.queue, wb.labeler)
         self.query_one("#label-progress-text", Static).update(
             f"{it.position + 1} / {it.total}   ·   labeled {done}   ·   labeler {wb.labeler}"
-            + ("   ·   BLIND" if self.inspector.blind else "")
+            f"   ·   queue {self.queue or 'all flagged'}" + ("   ·   BLIND" if self.inspector.blind else "")
         )
         self.query_one("#label-progress", ProgressBar).update(total=it.total, progress=done)
         r = it.rollout
