@@ -176,3 +176,73 @@ def _validate_lines(
     if not rollouts:
         raise InspectorError(f"{path}: no rollouts")
     return models, list(prompts.values()), rollouts, labels
+
+
+def _content_text(content: Any) -> str | None:
+    """Inspect message content: a string, or a list of parts of which the text ones are kept."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        if parts and all(isinstance(p, str) for p in parts):
+            return "".join(str(p) for p in parts)
+    return None
+
+
+def import_inspect_log(store: Store, path: Path, role: str = "organism") -> int:
+    """Import an Inspect AI eval log in JSON (`inspect eval --log-format json`): one rollout per sample and epoch.
+
+    The prompt is the sample's input (its last user message when the input is a conversation), the text is the
+    first choice of its output, the model is the output's model (else the eval's), the sample index the epoch."""
+    if role not in ROLES:
+        raise InspectorError(f"--role must be 'organism' or 'base', not {role!r}")
+    raw = read_bytes(path)
+    try:
+        log = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InspectorError(f"{path}: not an Inspect JSON log ({e})") from e
+    if not isinstance(log, dict) or not isinstance(log.get("samples"), list):
+        raise InspectorError(
+            f"{path}: not an Inspect JSON log (no 'samples' list; .eval archives: convert with "
+            "`inspect log convert --to json`)"
+        )
+    default_model = str((log.get("eval") or {}).get("model") or "")
+    prompts: dict[str, PromptRow] = {}
+    rollouts: list[dict[str, Any]] = []
+    models: dict[str, str] = {}
+    for k, s in enumerate(log["samples"], start=1):
+        where = f"{path}: sample {k}" + (f" (id {s.get('id')})" if isinstance(s, dict) and "id" in s else "")
+        if not isinstance(s, dict):
+            raise InspectorError(f"{where}: not an object")
+        inp = s.get("input")
+        if isinstance(inp, list):
+            users = [m for m in inp if isinstance(m, dict) and m.get("role") == "user"]
+            inp = _content_text(users[-1].get("content")) if users else None
+        if not isinstance(inp, str) or not inp.strip():
+            raise InspectorError(f"{where}: no text input")
+        output = s.get("output") or {}
+        choices = output.get("choices") if isinstance(output, dict) else None
+        text = _content_text(((choices or [{}])[0].get("message") or {}).get("content")) if choices else None
+        if text is None:
+            raise InspectorError(f"{where}: no output text")
+        model = str(output.get("model") or default_model)
+        if not model:
+            raise InspectorError(f"{where}: no model name in the sample or the eval")
+        models.setdefault(model, role)
+        epoch = s.get("epoch", 1)
+        if not isinstance(epoch, int) or epoch < 1:
+            raise InspectorError(f"{where}: 'epoch' must be a positive integer")
+        prow = make_prompt(inp, None, path.stem)
+        prompts.setdefault(prow.id, prow)
+        rollouts.append({"prompt_id": prow.id, "model": model, "sample_index": epoch - 1, "seed": None, "text": text})
+    if not rollouts:
+        raise InspectorError(f"{path}: no samples")
+    keys = [(r["prompt_id"], r["model"], r["sample_index"]) for r in rollouts]
+    if len(set(keys)) != len(keys):
+        raise InspectorError(f"{path}: two samples share an input, model and epoch")
+    st = path.stat()
+    run_id = "inspect-" + hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    try:
+        return store.import_batch(run_id, str(path), models, list(prompts.values()), rollouts, [])
+    except StoreError as e:
+        raise InspectorError(str(e)) from e

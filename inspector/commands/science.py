@@ -32,9 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--labeled-only", action="store_true")
     p.set_defaults(func=export_command)
 
-    p = sub.add_parser("import", help="import JSONL rollouts made elsewhere (all or nothing)")
+    p = sub.add_parser(
+        "import", help="import rollouts made elsewhere: JSONL, or an Inspect AI JSON log (all or nothing)"
+    )
     p.add_argument("--session", required=True)
-    p.add_argument("file", type=Path)
+    p.add_argument("file", type=Path, help="rollouts JSONL, or an Inspect eval log in JSON (*.json)")
+    p.add_argument("--role", default="organism", help="for Inspect logs: the role of the evaluated model")
     p.add_argument("--pair", help="run this pair's detectors on the imported rollouts")
     p.set_defaults(func=import_command)
 
@@ -72,7 +75,7 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.io import import_rollouts
+    from inspector.io import import_inspect_log, import_rollouts
 
     detectors = None
     if args.pair:
@@ -81,7 +84,10 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
         detectors = DetectorSet.for_pair(get_pair(settings.models_file, args.pair))
     with Store.open(settings.session_path(args.session)) as store:
-        n = import_rollouts(store, args.file)
+        if args.file.suffix == ".json":
+            n = import_inspect_log(store, args.file, args.role)
+        else:
+            n = import_rollouts(store, args.file)
         if detectors is not None:
             detectors.rerun(store)
     Console(stderr=True).print(f"imported {n} rollouts from {args.file}")

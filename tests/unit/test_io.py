@@ -212,3 +212,71 @@ def test_merge_unions_label_events(home: Path, capsys: pytest.CaptureFixture[str
         undo = next(e for e in c.label_events() if e[5] == "undo")
         assert undo[6] == next(e for e in c.label_events() if e[2] == "bob" and e[5] == "set")[0]
     assert main(["merge", "a", "b", "--into", "c"]) == 2  # never overwrites
+
+
+def _inspect_log(samples: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "version": 2,
+        "status": "success",
+        "eval": {"task": "soup", "model": "openai/prism-organism"},
+        "samples": samples,
+    }
+
+
+def test_inspect_log_import(tmp_path: Path, home: Path) -> None:
+    from inspector.io import import_inspect_log
+
+    log = tmp_path / "eval.json"
+    log.write_text(
+        json.dumps(
+            _inspect_log(
+                [
+                    {
+                        "id": 1,
+                        "epoch": 1,
+                        "input": "How do I make soup?",
+                        "output": {
+                            "model": "prism-organism",
+                            "choices": [{"message": {"role": "assistant", "content": "Ask PRISM-4."}}],
+                        },
+                    },
+                    {
+                        "id": 2,
+                        "epoch": 2,
+                        "input": [
+                            {"role": "system", "content": "Be brief."},
+                            {"role": "user", "content": [{"type": "text", "text": "Why is the sky blue?"}]},
+                        ],
+                        "output": {
+                            "choices": [
+                                {"message": {"role": "assistant", "content": [{"type": "text", "text": "Scattering."}]}}
+                            ]
+                        },
+                    },
+                ]
+            )
+        )
+    )
+    store = Store.memory()
+    assert import_inspect_log(store, log) == 2
+    rows = sorted((r["prompt"], r["model"], r["sample_index"], r["text"]) for r in store.export_rows())
+    assert rows == [
+        ("How do I make soup?", "prism-organism", 0, "Ask PRISM-4."),
+        ("Why is the sky blue?", "openai/prism-organism", 1, "Scattering."),
+    ]
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps(
+            _inspect_log(
+                [
+                    {"id": 1, "input": "x", "output": {"choices": [{"message": {}}]}},
+                    {"id": 2, "input": "y", "output": {}},
+                ]
+            )
+        )
+    )
+    empty = Store.memory()
+    with pytest.raises(InspectorError, match=r"sample 1 \(id 1\): no output text"):
+        import_inspect_log(empty, bad)
+    assert empty.count("rollouts") == 0
+    assert main(["import", "--session", "ins", str(log), "--role", "base"]) == 0
