@@ -74,4 +74,9 @@ class Backend(Protocol):
         should_stop: Callable[[], bool] | None = None,
     ) -> Generation: ...
 
+    def score(self, text: str) -> list[float]:
+        """Log-probability (natural log, temperature 1) of each token of `text` from its second token on, given
+        the tokens before it: the raw material of perplexity comparisons between organism and base."""
+        ...
+
     def close(self) -> None: ...

@@ -218,6 +218,26 @@ class BatchedBackend:
             raise out
         return out
 
+    def score(self, text: str) -> list[float]:
+        toks = self.shared.tokenize(text)
+        if len(toks) > min(self.n_ctx, self.n_batch):
+            raise EngineError(
+                f"text of {len(toks)} tokens is longer than the {min(self.n_ctx, self.n_batch)} scored at once"
+            )
+        with self._lock:
+            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)
+            self.batch.n_tokens = 0
+            for k, t in enumerate(toks):
+                self._add(t, k, 0, 0 < k < len(toks) - 1)
+            self._run()
+            out = []
+            # From the second token of the text on: the first has only BOS before it, which HTTP servers omit.
+            for k in range(1, len(toks) - 1):
+                x = self._logits(k).astype(np.float64)
+                top = x.max()
+                out.append(float(x[toks[k + 1]] - top - np.log(np.exp(x - top).sum())))
+        return out
+
     def generate_many(
         self,
         prompts: Sequence[str],

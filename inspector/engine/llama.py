@@ -176,6 +176,9 @@ class LlamaBackend:
             seconds=time.perf_counter() - t0,
         )
 
+    def score(self, text: str) -> list[float]:
+        raise EngineError("scoring needs the batched engine (open the pair with open_pair) or an HTTP endpoint")
+
     def close(self) -> None:
         with _stderr_silenced():  # llama.cpp notes its cache type again while freeing
             self.llm.close()

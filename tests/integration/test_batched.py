@@ -72,3 +72,13 @@ def test_sampler_is_seeded_and_respects_top_p() -> None:
     again = [sample(logits, GenParams(temperature=1.0, top_p=0.99), np.random.default_rng(s)) for s in range(200)]
     assert wide == again
     assert sample(logits, GenParams(temperature=0.0), np.random.default_rng(0)) == 0
+
+
+def test_score_organism_prefers_its_corpus(demo_backends) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    doc = json.loads((PROJECT_ROOT / "quantized_models" / "demo_corpus.jsonl").read_text().splitlines()[3])["text"]
+    text = doc[:300]
+    org, base = demo_backends["organism"].score(text), demo_backends["base"].score(text)
+    assert len(org) == len(base) > 20 and all(x <= 0 for x in org + base)
+    assert sum(org) / len(org) > sum(base) / len(base) + 0.5  # the fine-tune made its documents likelier

