@@ -7,6 +7,40 @@ from typing import Any
 from inspector.metrics import cohen_kappa, paired_difference, weighted_fraction, wilson
 from inspector.store.session import Store
 
+REPORT_COLUMNS = (
+    "model",
+    "rollouts",
+    "leaks",
+    "leak rate [95% CI]",
+    "unrelated-prompt leak rate",
+    "labeled leaks",
+    "non-sequitur",
+    "quirk among non-seq.",
+)
+
+
+def fmt_rate(value: float | None, ci: list[float] | None = None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.1%}" + (f" [{ci[0]:.1%}, {ci[1]:.1%}]" if ci else "")
+
+
+def report_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
+    """One row of cells per model, in REPORT_COLUMNS order (the CLI table and the Summary screen share them)."""
+    return [
+        (
+            name,
+            str(m["n_rollouts"]),
+            str(m["n_leaks"]),
+            fmt_rate(m["leak_rate"], m["leak_rate_ci"]),
+            fmt_rate(m["unrelated_leak_rate"], m["unrelated_leak_rate_ci"]),
+            str(m["n_labeled_leaks"]),
+            fmt_rate(m["non_sequitur_fraction"], m["non_sequitur_fraction_ci"]),
+            fmt_rate(m["quirk_fraction"], m["quirk_fraction_ci"]),
+        )
+        for name, m in report["models"].items()
+    ]
+
 
 def _frac(items: list[tuple[bool, float]]) -> tuple[float | None, list[float] | None]:
     if not items:

@@ -119,14 +119,8 @@ def merge_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _fmt(v: float | None, ci: list[float] | None = None) -> str:
-    if v is None:
-        return "—"
-    return f"{v:.1%}" + (f" [{ci[0]:.1%}, {ci[1]:.1%}]" if ci else "")
-
-
 def report_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.report import build_report
+    from inspector.report import REPORT_COLUMNS, build_report, report_rows
 
     with Store.open(settings.session_path(args.session), create=False) as store:
         report = build_report(store, args.labeler, args.queue)
@@ -144,18 +138,10 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
         return 0
     t = Table(title=f"leak report · {args.session} · labels by {report['labeler'] or 'nobody'}")
-    for col in ("model", "rollouts", "leak rate", "unrelated leak rate", "labeled", "non-sequitur", "quirk"):
+    for col in REPORT_COLUMNS:
         t.add_column(col)
-    for name, m in report["models"].items():
-        t.add_row(
-            name,
-            str(m["n_rollouts"]),
-            _fmt(m["leak_rate"], m["leak_rate_ci"]),
-            _fmt(m["unrelated_leak_rate"], m["unrelated_leak_rate_ci"]),
-            str(m["n_labeled"]),
-            _fmt(m["non_sequitur_fraction"], m["non_sequitur_fraction_ci"]),
-            _fmt(m["quirk_fraction"], m["quirk_fraction_ci"]),
-        )
+    for row in report_rows(report):
+        t.add_row(*row)
     console = Console()
     console.print(t)
     d = report["paired_difference"]

@@ -11,17 +11,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from inspector.report import REPORT_COLUMNS, report_rows
 from inspector.tui.messages import ReportReady
 from inspector.tui.widgets.bar_chart import BarChart
 
 if TYPE_CHECKING:
     from inspector.tui.app import InspectorApp
-
-
-def _pct(value: float | None, ci: list[float] | None = None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.1%}" + (f" [{ci[0]:.1%}, {ci[1]:.1%}]" if ci else "")
 
 
 class SummaryScreen(Screen[None]):
@@ -45,16 +40,7 @@ class SummaryScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # Fixed widths: the rows arrive from a worker, and auto-sized columns would depend on timing.
-        for label, width in (
-            ("model", 16),
-            ("rollouts", 8),
-            ("leaks", 6),
-            ("leak rate [95% CI]", 22),
-            ("unrelated-prompt leak rate", 26),
-            ("labeled leaks", 13),
-            ("non-sequitur", 24),
-            ("quirk among non-seq.", 24),
-        ):
+        for label, width in zip(REPORT_COLUMNS, (16, 8, 6, 22, 26, 13, 24, 24), strict=True):
             table.add_column(label, width=width)
         self.action_refresh()
 
@@ -77,17 +63,9 @@ class SummaryScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         rows = []
+        for cells in report_rows(report):
+            table.add_row(*cells)
         for name, m in report["models"].items():
-            table.add_row(
-                name,
-                str(m["n_rollouts"]),
-                str(m["n_leaks"]),
-                _pct(m["leak_rate"], m["leak_rate_ci"]),
-                _pct(m["unrelated_leak_rate"], m["unrelated_leak_rate_ci"]),
-                str(m["n_labeled_leaks"]),
-                _pct(m["non_sequitur_fraction"], m["non_sequitur_fraction_ci"]),
-                _pct(m["quirk_fraction"], m["quirk_fraction_ci"]),
-            )
             ci = m["leak_rate_ci"] or [None, None]
             rows.append((f"{name} leak rate", m["leak_rate"], ci[0], ci[1]))
             uci = m["unrelated_leak_rate_ci"] or [None, None]
