@@ -13,6 +13,9 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.config import PROJECT_ROOT, load_settings
@@ -44,6 +47,17 @@ WORDS = [
 ]
 
 
+@dataclass
+class Timed:
+    t0: float
+    frames: list[float]
+    marks: list[float]
+    app: InspectorApp
+
+    def first_frame_after(self, moment: float) -> float:
+        return min((f for f in self.frames if f >= moment), default=time.perf_counter())
+
+
 def build(path: Path, n: int) -> None:
     r = random.Random(0)
     src = path.with_suffix(".jsonl")
@@ -70,83 +84,62 @@ def build(path: Path, n: int) -> None:
         DetectorSet.build(pair.terms).rerun(store)
 
 
+@contextmanager
+def timed_app(path: Path, start: str, screen: type, method: str) -> Iterator[Timed]:
+    """An app on the session whose terminal frames and calls of `screen.method` are time-stamped."""
+    store = Store.open(path)
+    pair = get_pair(PROJECT_ROOT / "quantized_models" / "models.toml", "demo")
+    timed = Timed(
+        time.perf_counter(), [], [], InspectorApp(Workbench(load_settings(), store, pair, "bench"), start=start)
+    )
+    real_display = timed.app._display
+
+    def display(scr, renderable):  # type: ignore[no-untyped-def]
+        real_display(scr, renderable)
+        timed.frames.append(time.perf_counter())
+
+    timed.app._display = display  # type: ignore[method-assign]
+    real = getattr(screen, method)
+
+    def marked(self, *args):  # type: ignore[no-untyped-def]
+        real(self, *args)
+        timed.marks.append(time.perf_counter())
+
+    setattr(screen, method, marked)
+    try:
+        yield timed
+    finally:
+        setattr(screen, method, real)
+        store.close()
+
+
 async def drive(path: Path, keys: int) -> tuple[float, list[float]]:
     """Times are taken inside the app: from the key being posted to the first frame written to the terminal
     after the label screen has shown the next item (Pilot's own waits after that are not counted)."""
-    settings = load_settings()
-    pair = get_pair(PROJECT_ROOT / "quantized_models" / "models.toml", "demo")
-    store = Store.open(path)
-    frames: list[float] = []
-    shown: list[float] = []
-    t0 = time.perf_counter()
-    app = InspectorApp(Workbench(settings, store, pair, "bench"), start="label")
-    real_display = app._display
-
-    def display(screen, renderable):  # type: ignore[no-untyped-def]
-        real_display(screen, renderable)
-        frames.append(time.perf_counter())
-
-    app._display = display  # type: ignore[method-assign]
-    real_show = LabelScreen.show
-
-    def show(self: LabelScreen, position: int) -> None:
-        real_show(self, position)
-        shown.append(time.perf_counter())
-
-    LabelScreen.show = show  # type: ignore[method-assign]
     latencies: list[float] = []
-    try:
-        async with app.run_test(size=(140, 40)) as pilot:
+    with timed_app(path, "label", LabelScreen, "show") as t:
+        async with t.app.run_test(size=(140, 40)) as pilot:
             await pilot.pause()
-            first_paint = min(f for f in frames if shown and f >= shown[0]) - t0
-            assert isinstance(app.screen, LabelScreen)
+            first_paint = t.first_frame_after(t.marks[0]) - t.t0
+            assert isinstance(t.app.screen, LabelScreen)
             r = random.Random(1)
             for i in range(keys):
                 key = r.choice(["right", "right", "left", "1", "2", "3", "q"]) if i % 5 else "u"
-                t = time.perf_counter()
+                t_key = time.perf_counter()
                 await pilot.press(key)
                 await pilot.pause()
-                done = [s for s in shown if s >= t]
-                after = [f for f in frames if done and f >= done[-1]]
-                latencies.append((after[0] if after else time.perf_counter()) - t)
-    finally:
-        LabelScreen.show = real_show  # type: ignore[method-assign]
-    store.close()
+                done = [m for m in t.marks if m >= t_key]
+                latencies.append((t.first_frame_after(done[-1]) if done else time.perf_counter()) - t_key)
     return first_paint, latencies
 
 
 async def compare_first_paint(path: Path) -> float:
     """The home screen: prompt list with flag markers over the whole session, and the first prompt's panes."""
-    settings = load_settings()
-    pair = get_pair(PROJECT_ROOT / "quantized_models" / "models.toml", "demo")
-    store = Store.open(path)
-    frames: list[float] = []
-    ready: list[float] = []
-    t0 = time.perf_counter()
-    app = InspectorApp(Workbench(settings, store, pair, "bench"), start="compare")
-    real_display = app._display
-
-    def display(screen, renderable):  # type: ignore[no-untyped-def]
-        real_display(screen, renderable)
-        frames.append(time.perf_counter())
-
-    app._display = display  # type: ignore[method-assign]
-    real = CompareScreen.show_stored
-
-    def show_stored(self: CompareScreen) -> None:
-        real(self)
-        ready.append(time.perf_counter())
-
-    CompareScreen.show_stored = show_stored  # type: ignore[method-assign]
-    try:
-        async with app.run_test(size=(140, 40)) as pilot:
+    with timed_app(path, "compare", CompareScreen, "show_stored") as t:
+        async with t.app.run_test(size=(140, 40)) as pilot:
             await pilot.pause()
             await pilot.pause(0.2)
-            paint = min(f for f in frames if ready and f >= ready[0]) - t0
-    finally:
-        CompareScreen.show_stored = real  # type: ignore[method-assign]
-    store.close()
-    return paint
+            return t.first_frame_after(t.marks[0]) - t.t0
 
 
 def p95(xs: list[float]) -> float:
