@@ -389,7 +389,7 @@ class Store(LabelsMixin):
             " count(*) FILTER (WHERE f.flagged) AS n_flagged, count(*) FILTER (WHERE f.leak) AS n_leak,"
             " count(*) FILTER (WHERE f.nonsequitur_candidate) AS n_nonsequitur"
             " FROM prompts p LEFT JOIN rollout_flags f ON f.prompt_id = p.id"
-            " GROUP BY ALL ORDER BY min(f.rollout_id) NULLS LAST, p.id LIMIT ? OFFSET ?",
+            " GROUP BY ALL ORDER BY min(f.rollout_id) NULLS LAST, p.ext_id NULLS LAST, p.id LIMIT ? OFFSET ?",
             [limit, offset],
         )
 
