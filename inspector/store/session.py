@@ -383,13 +383,15 @@ class Store(LabelsMixin):
 
     # -- browsing (the TUI pages through these) --------------------------------------------------------
     def prompt_list(self, limit: int = 5000, offset: int = 0) -> list[dict[str, Any]]:
-        """Prompts that have rollouts, with how many of their rollouts are flagged or leak."""
+        """The session's prompts, with how many of their rollouts are flagged or leak."""
         return self._dicts(
             "SELECT p.id, p.text, p.topic, p.related, count(f.rollout_id) AS n_rollouts,"
             " count(*) FILTER (WHERE f.flagged) AS n_flagged, count(*) FILTER (WHERE f.leak) AS n_leak,"
             " count(*) FILTER (WHERE f.nonsequitur_candidate) AS n_nonsequitur"
             " FROM prompts p LEFT JOIN rollout_flags f ON f.prompt_id = p.id"
-            " GROUP BY ALL ORDER BY min(f.rollout_id) NULLS LAST, p.ext_id NULLS LAST, p.id LIMIT ? OFFSET ?",
+            # Prompts with rollouts in the order they were run, then the rest in their prompt set's order.
+            " GROUP BY ALL ORDER BY min(f.rollout_id) NULLS LAST, any_value(p.ext_id) NULLS LAST, p.id"
+            " LIMIT ? OFFSET ?",
             [limit, offset],
         )
 
