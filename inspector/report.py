@@ -97,7 +97,23 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
         }
     )
     report["kappa"] = _kappa(store, labelers)
+    report["self_agreement"] = _self_agreement(store, labelers)
     return report
+
+
+def _self_agreement(store: Store, labelers: list[tuple[str, int]]) -> dict[str, Any]:
+    """Per labeler: agreement and kappa between first and blind second verdicts on re-shown items."""
+    out: dict[str, Any] = {}
+    for who, _ in labelers:
+        pairs = store.self_agreement_pairs(who)
+        if pairs:
+            first, second = [a for a, _ in pairs], [b for _, b in pairs]
+            out[who] = {
+                "n_items": len(pairs),
+                "agreement": sum(a == b for a, b in pairs) / len(pairs),
+                "kappa": cohen_kappa(first, second),
+            }
+    return out
 
 
 def _kappa(store: Store, labelers: list[tuple[str, int]]) -> dict[str, Any] | None:

@@ -72,3 +72,21 @@ def draw_sample(store: Store, n: int, stratify: Sequence[str] = (), seed: int = 
     rng.shuffle(picked)
     store.insert_samples(name, [(rid, pos, prob, stratum, seed) for pos, (rid, prob, stratum) in enumerate(picked)])
     return Queue(name, len(picked), len(population))
+
+
+def draw_recheck(store: Store, labeler: str, n: int, seed: int = 0) -> Queue:
+    """A queue of rollouts this labeler already judged, to show again blind: their second verdicts give the
+    labeler's agreement with themself. Its items are not a sample of the flagged rollouts (no estimates use it)."""
+    if n < 1:
+        raise InspectorError(f"--recheck must be at least 1, not {n}")
+    done = store.labeled_rollouts(labeler)
+    if not done:
+        raise InspectorError(f"{labeler} has labeled nothing yet: nothing to show again")
+    name = f"recheck-{labeler}-{n}-seed{seed}"
+    existing = store.queue_length(name)
+    if existing:
+        return Queue(name, existing, len(done))
+    rng = random.Random(seed)
+    picked = rng.sample(done, min(n, len(done)))
+    store.insert_samples(name, [(rid, pos, 1.0, "recheck", seed) for pos, rid in enumerate(picked)])
+    return Queue(name, len(picked), len(done))

@@ -23,6 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--stratify", default="", help="comma-separated: model, topic, related")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", help="queue name (default derived from the settings)")
+    p.add_argument(
+        "--recheck",
+        type=int,
+        metavar="N",
+        help="instead: N rollouts --labeler already labeled, to label again blind (self-agreement)",
+    )
+    p.add_argument("--labeler", help="with --recheck: whose labels (default: INSPECTOR_LABELER or your user)")
     p.set_defaults(func=sample_command)
 
     p = sub.add_parser("export", help="write one row per rollout with provenance, spans and labels")
@@ -56,11 +63,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def sample_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.sampling import draw_sample
+    from inspector.sampling import draw_recheck, draw_sample
 
     strata = tuple(s.strip() for s in args.stratify.split(",") if s.strip())
     with Store.open(settings.session_path(args.session), create=False) as store:
-        q = draw_sample(store, args.n, strata, args.seed, args.name)
+        if args.recheck is not None:
+            q = draw_recheck(store, args.labeler or settings.labeler, args.recheck, args.seed)
+        else:
+            q = draw_sample(store, args.n, strata, args.seed, args.name)
     Console(stderr=True).print(f"queue '{q.name}': {q.size} of {q.population} flagged rollouts")
     return 0
 
@@ -149,6 +159,11 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
         console.print(
             f"organism − base: {d['difference']:+.1%} [{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}], "
             f"exact McNemar p = {d['mcnemar_exact_p']:.3g} ({d['method']})"
+        )
+    for who, a in report["self_agreement"].items():
+        console.print(
+            f"{who} agrees with themself on {a['agreement']:.0%} of {a['n_items']} items shown again blind"
+            f" (kappa {a['kappa']:.2f})"
         )
     if report["kappa"]:
         k = report["kappa"]

@@ -751,6 +751,30 @@ class Store(LabelsMixin):
                 [(ordinal_to_id[o], who, f, v) for o, who, f, v in label_rows],
             )
 
+    # -- self-agreement ------------------------------------------------------------------------------------
+    def labeled_rollouts(self, labeler: str) -> list[int]:
+        rows = self.cur.execute(
+            "SELECT rollout_id FROM labels WHERE labeler = ? AND field = 'leak' AND event = 'set' GROUP BY 1"
+            " ORDER BY 1",
+            [labeler],
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def self_agreement_pairs(self, labeler: str) -> list[tuple[str, str]]:
+        """(first verdict, last verdict) on rollouts this labeler judged again later with the model hidden.
+
+        Undone events do not count; the second verdict must have been given blind."""
+        rows = self.cur.execute(
+            "WITH ev AS (SELECT l.rollout_id, l.value, l.blind, l.id FROM labels l WHERE l.labeler = ?"
+            " AND l.field = 'leak' AND l.event = 'set' AND l.value IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id)),"
+            " ends AS (SELECT rollout_id, arg_min(value, id) AS first_v, arg_max(value, id) AS last_v,"
+            " arg_max(blind, id) AS last_blind, count(*) AS n FROM ev GROUP BY rollout_id)"
+            " SELECT first_v, last_v FROM ends WHERE n >= 2 AND last_blind ORDER BY rollout_id",
+            [labeler],
+        ).fetchall()
+        return [(str(a), str(b)) for a, b in rows]
+
 
 def _bulk_insert(
     cur: duckdb.DuckDBPyConnection, sql: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]

@@ -280,3 +280,24 @@ def test_inspect_log_import(tmp_path: Path, home: Path) -> None:
         import_inspect_log(empty, bad)
     assert empty.count("rollouts") == 0
     assert main(["import", "--session", "ins", str(log), "--role", "base"]) == 0
+
+
+def test_self_agreement_on_items_shown_again_blind(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from inspector.sampling import draw_recheck
+
+    store = build_session(home / "sessions" / "sa.duckdb")
+    a, b = store.queue_item(None, 0), store.queue_item(None, 1)
+    assert a is not None and b is not None
+    store.add_label(a, "ann", "leak", "nonsequitur")
+    store.add_label(b, "ann", "leak", "related")
+    q = draw_recheck(store, "ann", 5, seed=1)
+    assert q.size == 2 and store.latest_queue() == q.name
+    store.add_label(a, "ann", "leak", "nonsequitur", blind=True)
+    store.add_label(b, "ann", "leak", "none", blind=True)
+    store.add_label(b, "ann", "leak", "related")  # not blind: does not count as the second look
+    store.undo_last("ann")
+    assert sorted(store.self_agreement_pairs("ann")) == [("nonsequitur", "nonsequitur"), ("related", "none")]
+    store.close()
+    assert main(["report", "--session", "sa", "--json"]) == 0
+    sa = json.loads(capsys.readouterr().out)["self_agreement"]["ann"]
+    assert sa["n_items"] == 2 and sa["agreement"] == 0.5

@@ -77,6 +77,8 @@ class LabelScreen(Screen[None]):
         queue = self.queue or self.inspector.workbench.store.latest_queue()
         changed = queue != self.queue
         self.queue = queue
+        if changed and queue and queue.startswith("recheck-"):
+            self.inspector.blind = True  # a second look only measures self-agreement if the model is hidden
         return changed
 
     def show(self, position: int) -> None:
