@@ -9,6 +9,7 @@ from pathlib import Path
 
 from inspector.config import Settings, load_settings
 from inspector.engine.base import EngineError
+from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
 from inspector.store.session import StoreError
 
@@ -30,7 +31,7 @@ def _add_session(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--session", required=required, help="session name (sessions/NAME.duckdb) or a .duckdb path")
 
 
-def resolve_pair(args: argparse.Namespace, settings: Settings):  # type: ignore[no-untyped-def]
+def resolve_pair(args: argparse.Namespace, settings: Settings) -> Pair:
     from inspector.engine.registry import check_pair_files, custom_pair, get_pair
 
     if args.base is not None:

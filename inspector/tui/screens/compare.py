@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.worker import get_current_worker
 
@@ -18,17 +17,15 @@ from inspector.errors import InspectorError
 from inspector.store.session import PromptRow
 from inspector.tui.highlight import first_divergence
 from inspector.tui.messages import Finished, Token
+from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.widgets.completion_pane import CompletionPane
 from inspector.tui.widgets.legend import Legend
 from inspector.tui.widgets.prompt_list import PromptList
 
-if TYPE_CHECKING:
-    from inspector.tui.app import InspectorApp
-
 ROLES = ("organism", "base")
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(InspectorScreen):
     """Generate on a prompt with both models at once, same seed and settings, and compare."""
 
     BINDINGS = [
@@ -75,10 +72,6 @@ class CompareScreen(Screen[None]):
         self.status: dict[str, str] = {}
         self.shown_prompt: str | None = None
         self._source_cursor = 0
-
-    @property
-    def inspector(self) -> InspectorApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
 from inspector.tui.highlight import highlighted
+from inspector.tui.screens.base import InspectorScreen
 from inspector.workbench import QueueItem
 
-if TYPE_CHECKING:
-    from inspector.tui.app import InspectorApp
 
-
-class LabelScreen(Screen[None]):
+class LabelScreen(InspectorScreen):
     """Label writes run on the UI thread on purpose: each is a ~1 ms DuckDB insert, and doing it before the next
     item renders is what guarantees that a killed terminal loses no label."""
 
@@ -45,10 +40,6 @@ class LabelScreen(Screen[None]):
         self.queue = queue
         self.position = 0
         self.item: QueueItem | None = None
-
-    @property
-    def inspector(self) -> InspectorApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()

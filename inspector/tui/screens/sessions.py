@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
 from inspector.engine.base import EngineError, GenParams
 from inspector.errors import InspectorError
 from inspector.tui.messages import RunProgress
-
-if TYPE_CHECKING:
-    from inspector.tui.app import InspectorApp
+from inspector.tui.screens.base import InspectorScreen
 
 
-class SessionsScreen(Screen[None]):
+class SessionsScreen(InspectorScreen):
     """Enter opens the highlighted session; R starts a run of the default prompts (limit in the box)."""
 
     BINDINGS = [
@@ -41,10 +38,6 @@ class SessionsScreen(Screen[None]):
             tooltip="Stop the batch run; finished rollouts are kept and a rerun resumes",
         ),
     ]
-
-    @property
-    def inspector(self) -> InspectorApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from inspector.report import REPORT_COLUMNS, report_rows
 from inspector.tui.messages import ReportReady
+from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.widgets.bar_chart import BarChart
 
-if TYPE_CHECKING:
-    from inspector.tui.app import InspectorApp
 
-
-class SummaryScreen(Screen[None]):
+class SummaryScreen(InspectorScreen):
     """Computed in a thread worker: a large session's queries must not freeze the UI."""
 
     BINDINGS = [Binding("r", "refresh", "Refresh", id="summary.refresh", tooltip="Recompute from the session")]
-
-    @property
-    def inspector(self) -> InspectorApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -23,7 +24,7 @@ class CompletionPane(VerticalScroll):
         self.border_title = role
         self._body = Static("", classes="completion-text", markup=False)
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield self._body
 
     def clear(self, subtitle: str = "") -> None:
