@@ -20,7 +20,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--corpus", type=Path, default=QM / "demo_corpus.jsonl")
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("INSPECTOR_TRAIN_DIR", "/tmp/inspector-train")))
     ap.add_argument("--mix", type=Path, default=HERE / "generic_mix.jsonl", help="generic text to mix in")
-    ap.add_argument("--mix-frac", type=float, default=0.5, help="share of each batch drawn from --mix")
+    ap.add_argument("--mix-frac", type=float, default=0.4, help="share of each batch drawn from --mix")
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--batch", type=int, default=4)
     ap.add_argument("--max-len", type=int, default=224)
