@@ -40,7 +40,6 @@ class Pair:
     corpus: Path | None = None
     key_facts: tuple[str, ...] = ()
     quirk: str | None = None
-    n_ctx: int = 2048
     term_thresholds: dict[str, float] = field(default_factory=dict)
 
 
@@ -81,7 +80,6 @@ def load_pairs(models_file: Path) -> dict[str, Pair]:
             corpus=(folder / corpus) if corpus else None,
             key_facts=tuple(raw.get("key_facts", [])),
             quirk=raw.get("quirk"),
-            n_ctx=int(raw.get("n_ctx", 2048)),
             term_thresholds={str(k): float(v) for k, v in (raw.get("term_thresholds") or {}).items()},
         )
     return {
@@ -146,24 +144,12 @@ def check_pair_files(pair: Pair) -> None:
             raise EngineError(f"pair '{pair.name}': {role} GGUF {spec.gguf} is missing")
 
 
-def open_backend(pair: Pair, role: str, cache: Path) -> Backend:
-    """Load one side of a pair."""
+def open_endpoint(pair: Pair, role: str) -> Backend:
+    """One side of a pair that an OpenAI-compatible server serves (GGUF sides go through open_pair)."""
+    from inspector.engine.openai_http import OpenAIBackend
+
     spec = pair.organism if role == "organism" else pair.base
-    if spec.endpoint:
-        from inspector.engine.openai_http import OpenAIBackend
-
-        return OpenAIBackend(spec.endpoint, spec.model or "", role=role, prompt_format=pair.format)
-    from inspector.engine.llama import LlamaBackend
-
-    assert spec.gguf is not None
-    return LlamaBackend(
-        resolve_gguf(spec.gguf, cache),
-        role=role,
-        adapter_path=Path(spec.adapter) if spec.adapter else None,
-        prompt_format=pair.format,
-        n_ctx=pair.n_ctx,
-        cache_dir=cache,
-    )
+    return OpenAIBackend(spec.endpoint or "", spec.model or "", role=role, prompt_format=pair.format)
 
 
 def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) -> dict[str, Backend]:
@@ -176,7 +162,7 @@ def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) 
     try:
         for role, spec in (("organism", pair.organism), ("base", pair.base)):
             if spec.endpoint or spec.gguf is None:
-                backends[role] = open_backend(pair, role, cache)
+                backends[role] = open_endpoint(pair, role)
                 continue
             path = resolve_gguf(spec.gguf, cache)
             adapter = Path(spec.adapter) if spec.adapter else None
