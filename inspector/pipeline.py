@@ -75,10 +75,14 @@ class DetectorSet:
         spans += quirk_mod.find_restatements(text, self.facts)
         return sorted(spans, key=lambda s: (s.start, s.kind))
 
-    def bind(self, store: Store) -> Callable[[int, str, str], None]:
-        """A callback that detects and stores spans for one rollout (rollout id, prompt, text)."""
+    def keep_corpus(self, store: Store) -> None:
+        """Copy the training corpus into the session, so span sources can be shown later."""
         if self.index is not None and self.corpus_name is not None:
             store.import_corpus(self.corpus_name, [(d.id, d.text) for d in self.index.docs])
+
+    def bind(self, store: Store) -> Callable[[int, str, str], None]:
+        """A callback that detects and stores spans for one rollout (rollout id, prompt, text)."""
+        self.keep_corpus(store)
 
         def apply(rollout_id: int, prompt: str, text: str) -> None:
             store.replace_spans(rollout_id, self.detect(text, prompt), VERSIONS)
@@ -88,8 +92,7 @@ class DetectorSet:
     def rerun(self, store: Store, on_progress: Callable[[int, int], None] | None = None, chunk: int = 5000) -> int:
         """Re-detect every rollout in a session, a chunk per transaction; each detector replaces only its own
         version's spans."""
-        if self.index is not None and self.corpus_name is not None:
-            store.import_corpus(self.corpus_name, [(d.id, d.text) for d in self.index.docs])
+        self.keep_corpus(store)
         rows = store.texts_for_detection()
         for at in range(0, len(rows), chunk):
             part = rows[at : at + chunk]
