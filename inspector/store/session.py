@@ -36,6 +36,11 @@ class PromptRow:
     topic_evidence: str | None = None
 
 
+def model_id(role: str | None, sha256: str | None, adapter_sha256: str | None, name: str | None) -> str:
+    """Stable for the same files, role and name; imported models have no files, so their shas are None."""
+    return hashlib.sha256(json.dumps([role, sha256, adapter_sha256, name]).encode()).hexdigest()[:16]
+
+
 def prompt_id(text: str) -> str:
     """Prompts are identified by their text, so the same prompt in two sets is one row."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -148,10 +153,7 @@ class Store(LabelsMixin):
     # -- models, prompts, runs -------------------------------------------------------------------
     def upsert_model(self, info: dict[str, Any]) -> str:
         """Record a model's provenance; its id is stable for the same files and role."""
-        key = json.dumps(
-            [info.get("role"), info.get("sha256"), info.get("adapter_sha256"), info.get("name")],
-        )
-        mid = hashlib.sha256(key.encode()).hexdigest()[:16]
+        mid = model_id(info.get("role"), info.get("sha256"), info.get("adapter_sha256"), info.get("name"))
         self.cur.execute(
             "INSERT INTO models (id, role, name, path, sha256, adapter_path, adapter_sha256, quantization,"
             " architecture, engine_version, chat_template_sha256, info) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -541,67 +543,41 @@ class Store(LabelsMixin):
 
         `labels` rows are (index into rollouts, labeler, field, value)."""
         with self.transaction() as cur:
-            model_ids = {}
-            for name, role in models.items():
-                key = json.dumps([role, None, None, name])
-                mid = hashlib.sha256(key.encode()).hexdigest()[:16]
-                cur.execute(
-                    "INSERT INTO models (id, role, name, info) VALUES (?,?,?,?) ON CONFLICT (id) DO NOTHING",
-                    [mid, role, name, json.dumps({"imported_from": source})],
-                )
-                model_ids[name] = mid
+            model_ids = _insert_imported_models(cur, models, source)
             _bulk_insert_prompts(cur, prompts)
             cur.execute(
                 "INSERT INTO runs (id, pair, backend, settings) VALUES (?, 'import', 'import', ?)"
                 " ON CONFLICT (id) DO NOTHING",
                 [run_id, json.dumps({"source": source})],
             )
-            first = cur.execute("SELECT nextval('rollout_ids')").fetchone()
-            assert first is not None
-            base_id = int(first[0])
-            n = len(rollouts)
+            # fetchall, not fetchone: DuckDB refuses register() while a result is left unfinished.
+            base_id = int(cur.execute("SELECT nextval('rollout_ids')").fetchall()[0][0])
             # Reserve a block of ids so labels can point at rollouts without a query per row.
-            cur.execute("SELECT setval('rollout_ids', ?)", [base_id + n])
-            cur.execute(
-                "CREATE TEMP TABLE _import (id BIGINT, prompt_id VARCHAR, model_id VARCHAR, sample_index INTEGER,"
-                " seed BIGINT, text VARCHAR)"
-            )
+            cur.execute("SELECT setval('rollout_ids', ?)", [base_id + len(rollouts)]).fetchall()
             try:
-                # Appending a column-oriented dict is far faster than executemany for 100k rows.
-                import numpy as np
-
-                frame = {
-                    "id": np.arange(base_id, base_id + n, dtype=np.int64),
-                    "prompt_id": np.array([r["prompt_id"] for r in rollouts], dtype=object),
-                    "model_id": np.array([model_ids[r["model"]] for r in rollouts], dtype=object),
-                    "sample_index": np.array([r["sample_index"] for r in rollouts], dtype=np.int32),
-                    "seed": np.array([r["seed"] if r["seed"] is not None else -1 for r in rollouts], dtype=np.int64),
-                    "text": np.array([r["text"] for r in rollouts], dtype=object),
-                }
-                cur.register("_import_frame", frame)
-                cur.execute("INSERT INTO _import SELECT * FROM _import_frame")
-                cur.unregister("_import_frame")
-                dupes = cur.execute(
-                    "SELECT i.id - ? FROM _import i JOIN rollouts r ON r.run_id = ? AND r.prompt_id = i.prompt_id"
-                    " AND r.sample_index = i.sample_index AND r.model_id = i.model_id ORDER BY i.id LIMIT 1",
-                    [base_id, run_id],
-                ).fetchone()
-                if dupes is not None:
-                    raise StoreError(f"rollout {int(dupes[0]) + 1} of {source} is already in this session")
-                cur.execute(
+                _bulk_insert(
+                    cur,
                     "INSERT INTO rollouts (id, run_id, prompt_id, model_id, sample_index, seed, text, finish_reason)"
-                    " SELECT i.id, ?, i.prompt_id, i.model_id, i.sample_index, nullif(i.seed, -1), i.text, 'imported'"
-                    " FROM _import i ORDER BY i.id",
-                    [run_id],
+                    " SELECT id::BIGINT, run_id, prompt_id, model_id, sample_index::INTEGER, seed::BIGINT, text,"
+                    " 'imported' FROM _bulk",
+                    ("id", "run_id", "prompt_id", "model_id", "sample_index", "seed", "text"),
+                    [
+                        (
+                            base_id + i,
+                            run_id,
+                            r["prompt_id"],
+                            model_ids[r["model"]],
+                            r["sample_index"],
+                            r["seed"],
+                            r["text"],
+                        )
+                        for i, r in enumerate(rollouts)
+                    ],
                 )
-            finally:
-                cur.execute("DROP TABLE IF EXISTS _import")
-            if labels:
-                cur.executemany(
-                    "INSERT INTO labels (rollout_id, labeler, field, value, event) VALUES (?,?,?,?,'set')",
-                    [[base_id + i, who, f, v] for i, who, f, v in labels],
-                )
-        return n
+            except duckdb.ConstraintException as e:
+                raise StoreError(f"{source}: its rollouts are already in this session") from e
+            _bulk_insert_labels(cur, [(base_id + i, who, f, v) for i, who, f, v in labels])
+        return len(rollouts)
 
     # -- merging label events across session files -------------------------------------------------------
     def label_events_by_key(self) -> list[dict[str, Any]]:
@@ -709,15 +685,8 @@ class Store(LabelsMixin):
             ]
         )
         _bulk_insert_prompts(cur, prompts)
-        models = cur.execute("SELECT DISTINCT model, role2 FROM _imp").fetchall()
-        ids = {}
-        for name, role in models:
-            mid = hashlib.sha256(json.dumps([role, None, None, name]).encode()).hexdigest()[:16]
-            ids[name] = mid
-            cur.execute(
-                "INSERT INTO models (id, role, name, info) VALUES (?,?,?,?) ON CONFLICT (id) DO NOTHING",
-                [mid, role, name, json.dumps({"imported_from": str(path)})],
-            )
+        models = {str(m): str(r) for m, r in cur.execute("SELECT DISTINCT model, role2 FROM _imp").fetchall()}
+        ids = _insert_imported_models(cur, models, str(path))
         cur.execute("CREATE OR REPLACE TEMP TABLE _ids (model VARCHAR, model_id VARCHAR)")
         cur.executemany("INSERT INTO _ids VALUES (?, ?)", [[k, v] for k, v in ids.items()])
         cur.execute(
@@ -743,13 +712,7 @@ class Store(LabelsMixin):
                     [run_id],
                 ).fetchall()
             )
-            _bulk_insert(
-                cur,
-                "INSERT INTO labels (rollout_id, labeler, field, value, event)"
-                " SELECT rollout_id::BIGINT, labeler, field, value, 'set' FROM _bulk",
-                ("rollout_id", "labeler", "field", "value"),
-                [(ordinal_to_id[o], who, f, v) for o, who, f, v in label_rows],
-            )
+            _bulk_insert_labels(cur, [(ordinal_to_id[o], who, f, v) for o, who, f, v in label_rows])
 
     # -- self-agreement ------------------------------------------------------------------------------------
     def labeled_rollouts(self, labeler: str) -> list[int]:
@@ -785,11 +748,33 @@ def _bulk_insert(
     if not rows:
         return
     frame = {c: np.array([r[i] for r in rows], dtype=object) for i, c in enumerate(columns)}
-    cur.register("_bulk", frame)
-    try:
-        cur.execute(sql)
-    finally:
-        cur.unregister("_bulk")
+    cur.register("_bulk", frame)  # replaces a frame a failed insert left registered
+    cur.execute(sql)
+    # Not in a `finally`: after a failed insert the transaction is aborted and refuses even unregister().
+    cur.unregister("_bulk")
+
+
+def _insert_imported_models(cur: duckdb.DuckDBPyConnection, models: dict[str, str], source: str) -> dict[str, str]:
+    """Models named by imported rollouts ({name: role}); returns {name: model id}."""
+    ids = {}
+    for name, role in models.items():
+        ids[name] = model_id(role, None, None, name)
+        cur.execute(
+            "INSERT INTO models (id, role, name, info) VALUES (?,?,?,?) ON CONFLICT (id) DO NOTHING",
+            [ids[name], role, name, json.dumps({"imported_from": source})],
+        )
+    return ids
+
+
+def _bulk_insert_labels(cur: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, str, str, str]]) -> None:
+    """Imported label events (rollout id, labeler, field, value), all 'set'."""
+    _bulk_insert(
+        cur,
+        "INSERT INTO labels (rollout_id, labeler, field, value, event)"
+        " SELECT rollout_id::BIGINT, labeler, field, value, 'set' FROM _bulk",
+        ("rollout_id", "labeler", "field", "value"),
+        rows,
+    )
 
 
 def _bulk_insert_prompts(cur: duckdb.DuckDBPyConnection, prompts: Sequence[PromptRow]) -> None:
