@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from inspector.io import import_rollouts
-from inspector.store.session import Store
+from inspector.store import Store
 
 WORDS = [
     "the",

@@ -22,7 +22,7 @@ from inspector.config import PROJECT_ROOT, load_settings
 from inspector.engine.registry import get_pair
 from inspector.io import import_rollouts
 from inspector.pipeline import DetectorSet
-from inspector.store.session import Store
+from inspector.store import Store
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.label import LabelScreen

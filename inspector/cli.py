@@ -11,7 +11,7 @@ from inspector.config import Settings, load_settings
 from inspector.engine.base import EngineError
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
-from inspector.store.session import StoreError
+from inspector.store import StoreError
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130

@@ -11,8 +11,7 @@ from typing import Any
 from inspector.errors import InspectorError
 from inspector.jsonl import objects, read_bytes
 from inspector.prompts import make_prompt
-from inspector.store.labels import LABEL_FIELDS
-from inspector.store.session import ImportRejected, PromptRow, Store, StoreError
+from inspector.store import LABEL_FIELDS, ImportRejected, PromptRow, Store, StoreError
 
 FORMATS = ("jsonl", "csv", "parquet")
 ROLES = ("organism", "base")

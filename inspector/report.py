@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from inspector.metrics import cohen_kappa, paired_difference, weighted_fraction, wilson
-from inspector.store.session import Store
+from inspector.store import Store
 
 REPORT_COLUMNS = (
     "model",

@@ -12,7 +12,7 @@ from typing import Any
 from inspector.engine.base import Backend, EngineError, Generation, GenParams
 from inspector.engine.openai_http import EndpointDown
 from inspector.engine.registry import Pair
-from inspector.store.session import PromptRow, Store
+from inspector.store import PromptRow, Store
 
 ROLES = ("organism", "base")
 

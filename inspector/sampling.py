@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inspector.errors import InspectorError
-from inspector.store.session import Store
+from inspector.store import Store
 
 STRATA_KEYS = {"model": "role", "topic": "topic", "related": "related"}
 

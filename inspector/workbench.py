@@ -13,7 +13,7 @@ from inspector.engine.registry import Pair, open_pair
 from inspector.pipeline import VERSIONS, DetectorSet
 from inspector.prompts import make_prompt
 from inspector.runner import register_models, rollout_seed, run_id_for
-from inspector.store.session import PromptRow, Store, prompt_id
+from inspector.store import PromptRow, Store, prompt_id
 
 LEAK_KEYS = {"1": "nonsequitur", "2": "related", "3": "none"}
 

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def detect_command(args: argparse.Namespace, settings: Settings) -> int:
     from inspector.engine.registry import get_pair
     from inspector.pipeline import DetectorSet
-    from inspector.store.session import Store
+    from inspector.store import Store
 
     path = settings.session_path(args.session)
     with Store.open(path, create=False) as store:

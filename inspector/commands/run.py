@@ -14,7 +14,7 @@ from inspector.errors import InspectorError
 from inspector.prompts import load_prompts
 from inspector.runner import Progress as RunProgress
 from inspector.runner import run_batch
-from inspector.store.session import Store
+from inspector.store import Store
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from inspector.config import Settings
 from inspector.errors import InspectorError
-from inspector.store.session import Store
+from inspector.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -1,20 +1,16 @@
-"""Label events (append-only, undo is a new event) and label queues, as a mixin of the session store."""
+"""Label events (append-only, undo is a new event) as a part of the session store."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import duckdb
+from inspector.store.connection import StoreBase
 
 LABEL_FIELDS = {"leak": {"nonsequitur", "related", "none"}, "quirk": {"yes", "no"}, "note": None}
 
 
-class LabelsMixin:
-    """Needs `cur` (a thread's DuckDB cursor) from the store."""
-
-    @property
-    def cur(self) -> duckdb.DuckDBPyConnection:
-        raise NotImplementedError
+class LabelsPart(StoreBase):
+    """Label events of a session."""
 
     def add_label(self, rollout_id: int, labeler: str, field: str, value: str | None, blind: bool = False) -> int:
         """Append one label event; it is committed when this returns (DuckDB autocommits)."""
@@ -70,43 +66,3 @@ class LabelsMixin:
         if rollout_id is None:
             return self.cur.execute(sql + " ORDER BY id").fetchall()
         return self.cur.execute(sql + " WHERE rollout_id = ? ORDER BY id", [rollout_id]).fetchall()
-
-    # -- queues ------------------------------------------------------------------------------------
-    def latest_queue(self) -> str | None:
-        row = self.cur.execute("SELECT queue FROM samples ORDER BY created_at DESC, id DESC LIMIT 1").fetchone()
-        return str(row[0]) if row else None
-
-    def queue_names(self) -> list[str]:
-        return [str(r[0]) for r in self.cur.execute("SELECT DISTINCT queue FROM samples ORDER BY 1").fetchall()]
-
-    def queue_length(self, queue: str | None) -> int:
-        """A drawn sample's size, or (queue None) the number of flagged rollouts."""
-        if queue:
-            row = self.cur.execute("SELECT count(*) FROM samples WHERE queue = ?", [queue]).fetchone()
-        else:
-            # A flagged rollout is one with a span: reading spans alone avoids the whole rollout_flags view.
-            row = self.cur.execute("SELECT count(DISTINCT rollout_id) FROM spans").fetchone()
-        return int(row[0]) if row else 0
-
-    def queue_item(self, queue: str | None, position: int) -> int | None:
-        """The rollout id at a position of a queue; paged from DuckDB, never the whole queue in memory."""
-        if queue:
-            row = self.cur.execute(
-                "SELECT rollout_id FROM samples WHERE queue = ? AND position = ?", [queue, position]
-            ).fetchone()
-        else:
-            row = self.cur.execute(
-                "SELECT DISTINCT rollout_id FROM spans ORDER BY rollout_id LIMIT 1 OFFSET ?", [position]
-            ).fetchone()
-        return int(row[0]) if row else None
-
-    def labeled_count(self, queue: str | None, labeler: str) -> int:
-        """How many items of the queue this labeler has a current leak label for."""
-        items = "SELECT rollout_id FROM samples WHERE queue = ?" if queue else "SELECT DISTINCT rollout_id FROM spans"
-        row = self.cur.execute(
-            f"WITH q AS ({items}) SELECT count(*) FROM (SELECT rollout_id, value FROM labels"
-            " WHERE labeler = ? AND field = 'leak' AND rollout_id IN (SELECT rollout_id FROM q)"
-            " QUALIFY row_number() OVER (PARTITION BY rollout_id ORDER BY id DESC) = 1) WHERE value IS NOT NULL",
-            [queue, labeler] if queue else [labeler],
-        ).fetchone()
-        return int(row[0]) if row else 0

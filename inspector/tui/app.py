@@ -16,7 +16,7 @@ from inspector.config import Settings
 from inspector.engine.base import EngineError
 from inspector.engine.registry import Pair, get_pair, load_pairs
 from inspector.errors import InspectorError
-from inspector.store.session import Store, StoreError
+from inspector.store import Store, StoreError
 from inspector.tui.commands import InspectorCommands
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.help import HelpScreen

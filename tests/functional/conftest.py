@@ -11,7 +11,7 @@ from inspector.config import PROJECT_ROOT, load_settings
 from inspector.detect.spans import Span
 from inspector.engine.registry import Pair, get_pair
 from inspector.pipeline import VERSIONS
-from inspector.store.session import PromptRow, Store, prompt_id
+from inspector.store import PromptRow, Store, prompt_id
 from inspector.workbench import Workbench
 
 FIXED = [

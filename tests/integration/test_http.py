@@ -126,7 +126,7 @@ def test_run_stops_when_endpoint_goes_down_and_resumes(
         from inspector.engine.registry import get_pair, open_pair
         from inspector.prompts import load_prompts
         from inspector.runner import run_batch
-        from inspector.store.session import Store
+        from inspector.store import Store
 
         pair = get_pair(models, "remote")
         backends = open_pair(pair, SHARED_CACHE)

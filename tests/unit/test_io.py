@@ -16,7 +16,7 @@ from inspector.cli import main
 from inspector.errors import InspectorError
 from inspector.io import export_session, import_rollouts
 from inspector.sampling import allocate, draw_sample
-from inspector.store.session import Store
+from inspector.store import Store
 from tests.functional.conftest import build_session
 
 REPORT_KEYS = {

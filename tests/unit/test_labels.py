@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.store.session import PromptRow, Store, prompt_id
+from inspector.store import PromptRow, Store, prompt_id
 
 
 def _store_with_rollouts(n: int = 3) -> tuple[Store, list[int]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from inspector.cli import main
-from inspector.store.session import Store
+from inspector.store import Store
 from tests.functional.conftest import build_session
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from inspector.store import PromptRow, Store, StoreError, prompt_id
 from inspector.store.migrations import MIGRATIONS
-from inspector.store.session import PromptRow, Store, StoreError, prompt_id
 
 
 def test_migrations_recorded_and_idempotent() -> None:

@@ -14,7 +14,7 @@ from textual.worker import get_current_worker
 
 from inspector.engine.base import EngineError, GenParams
 from inspector.errors import InspectorError
-from inspector.store.session import PromptRow
+from inspector.store import PromptRow
 from inspector.tui.highlight import first_divergence
 from inspector.tui.messages import Finished, Token
 from inspector.tui.screens.base import InspectorScreen

@@ -1,0 +1,206 @@
+"""Models, prompts, runs and rollouts: what a run writes and what the screens page through."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from inspector.store.connection import StoreBase
+
+
+@dataclass(frozen=True)
+class PromptRow:
+    id: str
+    text: str
+    prompt_set: str | None = None
+    ext_id: str | None = None
+    topic: str | None = None
+    topic_source: str | None = None
+    related: bool | None = None  # about AI, technology or the model itself (given topic, else guessed)
+    topic_score: float | None = None
+    topic_evidence: str | None = None
+
+
+def model_id(role: str | None, sha256: str | None, adapter_sha256: str | None, name: str | None) -> str:
+    """Stable for the same files, role and name; imported models have no files, so their shas are None."""
+    return hashlib.sha256(json.dumps([role, sha256, adapter_sha256, name]).encode()).hexdigest()[:16]
+
+
+def prompt_id(text: str) -> str:
+    """Prompts are identified by their text, so the same prompt in two sets is one row."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class RolloutsPart(StoreBase):
+    """Models, prompts, runs and rollouts of a session."""
+
+    # -- models, prompts, runs -------------------------------------------------------------------
+    def upsert_model(self, info: dict[str, Any]) -> str:
+        """Record a model's provenance; its id is stable for the same files and role."""
+        mid = model_id(info.get("role"), info.get("sha256"), info.get("adapter_sha256"), info.get("name"))
+        self.cur.execute(
+            "INSERT INTO models (id, role, name, path, sha256, adapter_path, adapter_sha256, quantization,"
+            " architecture, engine_version, chat_template_sha256, info) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (id) DO NOTHING",
+            [
+                mid,
+                info.get("role"),
+                info.get("name"),
+                info.get("path"),
+                info.get("sha256"),
+                info.get("adapter_path"),
+                info.get("adapter_sha256"),
+                info.get("quantization"),
+                info.get("architecture"),
+                info.get("engine_version"),
+                info.get("chat_template_sha256"),
+                json.dumps(info, default=str),
+            ],
+        )
+        return mid
+
+    def upsert_prompts(self, prompts: Iterable[PromptRow]) -> None:
+        rows = [
+            [p.id, p.text, p.prompt_set, p.ext_id, p.topic, p.topic_source, p.related, p.topic_score, p.topic_evidence]
+            for p in prompts
+        ]
+        if rows:
+            self.cur.executemany(
+                "INSERT INTO prompts (id, text, prompt_set, ext_id, topic, topic_source, related, topic_score,"
+                " topic_evidence) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+                rows,
+            )
+
+    def ensure_run(self, run_id: str, pair: str, settings: dict[str, Any]) -> None:
+        self.cur.execute(
+            "INSERT INTO runs (id, pair, seed, temperature, top_p, max_tokens, samples, prompt_format,"
+            " backend, settings) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+            [
+                run_id,
+                pair,
+                settings.get("seed"),
+                settings.get("temperature"),
+                settings.get("top_p"),
+                settings.get("max_tokens"),
+                settings.get("samples"),
+                settings.get("prompt_format"),
+                settings.get("backend"),
+                json.dumps(settings, sort_keys=True),
+            ],
+        )
+
+    def run_settings(self, run_id: str) -> dict[str, Any]:
+        """The settings a run was made with (empty for an unknown run)."""
+        row = self.cur.execute("SELECT settings FROM runs WHERE id = ?", [run_id]).fetchone()
+        return dict(json.loads(row[0])) if row and row[0] else {}
+
+    # -- rollouts -------------------------------------------------------------------------------
+    def done_keys(self, run_id: str) -> set[tuple[str, str, int]]:
+        """(prompt, model, sample) already finished in a run: what a resumed run skips."""
+        rows = self.cur.execute(
+            "SELECT prompt_id, model_id, sample_index FROM rollouts WHERE run_id = ? AND error IS NULL",
+            [run_id],
+        ).fetchall()
+        return {(r[0], r[1], int(r[2])) for r in rows}
+
+    def insert_rollout(self, row: dict[str, Any]) -> int | None:
+        """Insert one rollout (a retried error row is replaced); returns its id, None if it existed."""
+        cur = self.cur
+        cur.execute(
+            "DELETE FROM rollouts WHERE run_id = ? AND prompt_id = ? AND model_id = ? AND sample_index = ?"
+            " AND error IS NOT NULL",
+            [row["run_id"], row["prompt_id"], row["model_id"], row["sample_index"]],
+        )
+        res = cur.execute(
+            "INSERT INTO rollouts (run_id, prompt_id, model_id, sample_index, seed, text, prompt_tokens,"
+            " completion_tokens, finish_reason, seconds, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT DO NOTHING RETURNING id",
+            [
+                row["run_id"],
+                row["prompt_id"],
+                row["model_id"],
+                row["sample_index"],
+                row.get("seed"),
+                row.get("text"),
+                row.get("prompt_tokens"),
+                row.get("completion_tokens"),
+                row.get("finish_reason"),
+                row.get("seconds"),
+                row.get("error"),
+            ],
+        ).fetchone()
+        return int(res[0]) if res else None
+
+    def rollouts(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Rollouts with their prompt and model, ordered for display (prompt, sample, role)."""
+        sql = (
+            "SELECT r.id, r.run_id, r.prompt_id, p.text AS prompt, p.topic, m.role, m.name AS model,"
+            " r.model_id, r.sample_index, r.seed, r.text, r.prompt_tokens, r.completion_tokens,"
+            " r.finish_reason, r.seconds, r.error FROM rollouts r JOIN prompts p ON p.id = r.prompt_id"
+            " JOIN models m ON m.id = r.model_id"
+        )
+        params: list[Any] = []
+        if run_id is not None:
+            sql += " WHERE r.run_id = ?"
+            params.append(run_id)
+        sql += " ORDER BY r.id"
+        return self._dicts(sql, params)
+
+    def texts_for_detection(self) -> list[tuple[int, str, str]]:
+        rows = self.cur.execute(
+            "SELECT r.id, p.text, r.text FROM rollouts r JOIN prompts p ON p.id = r.prompt_id"
+            " WHERE r.error IS NULL ORDER BY r.id"
+        ).fetchall()
+        return [(int(a), str(b), str(c)) for a, b, c in rows]
+
+    def spans_for(self, rollout_id: int) -> list[dict[str, Any]]:
+        return self._dicts(
+            'SELECT kind, start_char AS start, end_char AS "end", text, score, label, doc_id, doc_start,'
+            " doc_end, detector_version FROM spans WHERE rollout_id = ? ORDER BY start_char, kind",
+            [rollout_id],
+        )
+
+    def run_pairs(self) -> list[str]:
+        return [str(r[0]) for r in self.cur.execute("SELECT DISTINCT pair FROM runs ORDER BY 1").fetchall()]
+
+    # -- browsing (the TUI pages through these) --------------------------------------------------------
+    def prompt_list(self, limit: int = 5000, offset: int = 0) -> list[dict[str, Any]]:
+        """The session's prompts, with how many of their rollouts are flagged or leak."""
+        return self._dicts(
+            "SELECT p.id, p.text, p.topic, p.related, count(f.rollout_id) AS n_rollouts,"
+            " count(*) FILTER (WHERE f.flagged) AS n_flagged, count(*) FILTER (WHERE f.leak) AS n_leak,"
+            " count(*) FILTER (WHERE f.nonsequitur_candidate) AS n_nonsequitur"
+            " FROM prompts p LEFT JOIN rollout_flags f ON f.prompt_id = p.id"
+            # Prompts with rollouts in the order they were run, then the rest in their prompt set's order.
+            " GROUP BY ALL ORDER BY min(f.rollout_id) NULLS LAST, any_value(p.ext_id) NULLS LAST, p.id"
+            " LIMIT ? OFFSET ?",
+            [limit, offset],
+        )
+
+    def rollout(self, rollout_id: int) -> dict[str, Any] | None:
+        rows = self._dicts(
+            "SELECT r.id, r.run_id, r.prompt_id, p.text AS prompt, p.topic, p.related, m.role, m.name AS model,"
+            " r.sample_index, r.seed, r.text, r.completion_tokens, r.finish_reason FROM rollouts r"
+            " JOIN prompts p ON p.id = r.prompt_id JOIN models m ON m.id = r.model_id WHERE r.id = ?",
+            [rollout_id],
+        )
+        return rows[0] if rows else None
+
+    def side_by_side(self, prompt_id: str, sample: int) -> dict[str, dict[str, Any]]:
+        """The newest run's organism and base rollouts for one prompt and sample, keyed by role."""
+        rows = self._dicts(
+            "SELECT r.id, r.run_id, m.role, r.seed, r.text, r.sample_index FROM rollouts r"
+            " JOIN models m ON m.id = r.model_id JOIN runs u ON u.id = r.run_id"
+            " WHERE r.prompt_id = ? AND r.sample_index = ? AND r.error IS NULL ORDER BY u.created_at, r.id",
+            [prompt_id, sample],
+        )
+        return {str(r["role"]): r for r in rows}  # later runs overwrite earlier ones
+
+    def samples_for(self, prompt_id: str) -> int:
+        row = self.cur.execute(
+            "SELECT coalesce(max(sample_index) + 1, 0) FROM rollouts WHERE prompt_id = ?", [prompt_id]
+        ).fetchone()
+        return int(row[0]) if row else 0

@@ -1,0 +1,90 @@
+"""Label queues: drawn samples with inclusion probabilities, the queue pages, and self-agreement rechecks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from inspector.store.connection import StoreBase
+
+
+class SamplesPart(StoreBase):
+    """Samples drawn for labeling and the queues the Label screen walks."""
+
+    # -- sampling ----------------------------------------------------------------------------------------
+    def flagged_population(self) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT f.rollout_id, f.role, coalesce(p.topic, CASE WHEN f.related THEN 'ai' ELSE 'other' END) AS topic,"
+            " f.related FROM rollout_flags f JOIN prompts p ON p.id = f.prompt_id WHERE f.flagged ORDER BY 1"
+        )
+
+    def insert_samples(self, queue: str, rows: Sequence[tuple[int, int, float, str, int]]) -> None:
+        with self.transaction() as cur:
+            cur.executemany(
+                "INSERT INTO samples (queue, rollout_id, position, inclusion_prob, stratum, seed) VALUES (?,?,?,?,?,?)",
+                [[queue, *r] for r in rows],
+            )
+
+    # -- queues ------------------------------------------------------------------------------------
+    def latest_queue(self) -> str | None:
+        row = self.cur.execute("SELECT queue FROM samples ORDER BY created_at DESC, id DESC LIMIT 1").fetchone()
+        return str(row[0]) if row else None
+
+    def queue_names(self) -> list[str]:
+        return [str(r[0]) for r in self.cur.execute("SELECT DISTINCT queue FROM samples ORDER BY 1").fetchall()]
+
+    def queue_length(self, queue: str | None) -> int:
+        """A drawn sample's size, or (queue None) the number of flagged rollouts."""
+        if queue:
+            row = self.cur.execute("SELECT count(*) FROM samples WHERE queue = ?", [queue]).fetchone()
+        else:
+            # A flagged rollout is one with a span: reading spans alone avoids the whole rollout_flags view.
+            row = self.cur.execute("SELECT count(DISTINCT rollout_id) FROM spans").fetchone()
+        return int(row[0]) if row else 0
+
+    def queue_item(self, queue: str | None, position: int) -> int | None:
+        """The rollout id at a position of a queue; paged from DuckDB, never the whole queue in memory."""
+        if queue:
+            row = self.cur.execute(
+                "SELECT rollout_id FROM samples WHERE queue = ? AND position = ?", [queue, position]
+            ).fetchone()
+        else:
+            row = self.cur.execute(
+                "SELECT DISTINCT rollout_id FROM spans ORDER BY rollout_id LIMIT 1 OFFSET ?", [position]
+            ).fetchone()
+        return int(row[0]) if row else None
+
+    def labeled_count(self, queue: str | None, labeler: str) -> int:
+        """How many items of the queue this labeler has a current leak label for."""
+        items = "SELECT rollout_id FROM samples WHERE queue = ?" if queue else "SELECT DISTINCT rollout_id FROM spans"
+        row = self.cur.execute(
+            f"WITH q AS ({items}) SELECT count(*) FROM (SELECT rollout_id, value FROM labels"
+            " WHERE labeler = ? AND field = 'leak' AND rollout_id IN (SELECT rollout_id FROM q)"
+            " QUALIFY row_number() OVER (PARTITION BY rollout_id ORDER BY id DESC) = 1) WHERE value IS NOT NULL",
+            [queue, labeler] if queue else [labeler],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- self-agreement ------------------------------------------------------------------------------------
+    def labeled_rollouts(self, labeler: str) -> list[int]:
+        rows = self.cur.execute(
+            "SELECT rollout_id FROM labels WHERE labeler = ? AND field = 'leak' AND event = 'set' GROUP BY 1"
+            " ORDER BY 1",
+            [labeler],
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    def self_agreement_pairs(self, labeler: str) -> list[tuple[str, str]]:
+        """(first verdict, last verdict) on rollouts this labeler judged again later with the model hidden.
+
+        Undone events do not count; the second verdict must have been given blind."""
+        rows = self.cur.execute(
+            "WITH ev AS (SELECT l.rollout_id, l.value, l.blind, l.id FROM labels l WHERE l.labeler = ?"
+            " AND l.field = 'leak' AND l.event = 'set' AND l.value IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM labels u WHERE u.undoes = l.id)),"
+            " ends AS (SELECT rollout_id, arg_min(value, id) AS first_v, arg_max(value, id) AS last_v,"
+            " arg_max(blind, id) AS last_blind, count(*) AS n FROM ev GROUP BY rollout_id)"
+            " SELECT first_v, last_v FROM ends WHERE n >= 2 AND last_blind ORDER BY rollout_id",
+            [labeler],
+        ).fetchall()
+        return [(str(a), str(b)) for a, b in rows]

@@ -1,0 +1,71 @@
+"""What the report and the Summary screen read: per-model counts, pairs, current labels, metric snapshots."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from inspector.store.connection import StoreBase
+
+
+class SummaryPart(StoreBase):
+    """Metric inputs and saved metric snapshots."""
+
+    # -- metrics inputs ---------------------------------------------------------------------------------
+    def model_counts(self) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT f.model_id, m.role, m.name, count(*) AS n_rollouts, count(*) FILTER (WHERE leak) AS n_leaks,"
+            " count(*) FILTER (WHERE NOT related) AS n_unrelated,"
+            " count(*) FILTER (WHERE leak AND NOT related) AS n_unrelated_leaks"
+            " FROM rollout_flags f JOIN models m ON m.id = f.model_id GROUP BY ALL ORDER BY m.role DESC, m.name"
+        )
+
+    def leak_pairs(self) -> list[tuple[str, bool, bool]]:
+        """(prompt, organism leaked, base leaked) for every organism/base pair on the same run, prompt, sample."""
+        rows = self.cur.execute(
+            "SELECT o.prompt_id, o.leak, b.leak FROM rollout_flags o JOIN rollout_flags b"
+            " ON o.run_id = b.run_id AND o.prompt_id = b.prompt_id AND o.sample_index = b.sample_index"
+            " WHERE o.role = 'organism' AND b.role = 'base' ORDER BY o.rollout_id"
+        ).fetchall()
+        return [(str(p), bool(o), bool(b)) for p, o, b in rows]
+
+    def labelers(self) -> list[tuple[str, int]]:
+        rows = self.cur.execute(
+            "SELECT labeler, count(DISTINCT rollout_id) FROM labels WHERE field = 'leak' GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        return [(str(a), int(b)) for a, b in rows]
+
+    def current_label_table(self, labeler: str | None = None) -> list[dict[str, Any]]:
+        """One row per (rollout, labeler) with the current leak, quirk and note labels."""
+        sql = (
+            "WITH cur AS (SELECT rollout_id, labeler, field, value FROM labels"
+            + (" WHERE labeler = ?" if labeler else "")
+            + " QUALIFY row_number() OVER (PARTITION BY rollout_id, labeler, field ORDER BY id DESC) = 1)"
+            " SELECT rollout_id, labeler, max(value) FILTER (WHERE field = 'leak') AS leak,"
+            " max(value) FILTER (WHERE field = 'quirk') AS quirk, max(value) FILTER (WHERE field = 'note') AS note"
+            " FROM cur GROUP BY ALL ORDER BY rollout_id, labeler"
+        )
+        return self._dicts(sql, [labeler] if labeler else [])
+
+    def labeled_leaks(self, labeler: str, queue: str | None = None) -> list[dict[str, Any]]:
+        """This labeler's current labels on rollouts, with the model and the item's inclusion probability."""
+        return self._dicts(
+            "WITH cur AS (SELECT rollout_id, field, value FROM labels WHERE labeler = ?"
+            " QUALIFY row_number() OVER (PARTITION BY rollout_id, field ORDER BY id DESC) = 1),"
+            " lab AS (SELECT rollout_id, max(value) FILTER (WHERE field = 'leak') AS leak,"
+            " max(value) FILTER (WHERE field = 'quirk') AS quirk FROM cur GROUP BY ALL)"
+            " SELECT lab.rollout_id, lab.leak, lab.quirk, f.model_id, f.role,"
+            " coalesce(s.inclusion_prob, 1.0) AS inclusion_prob FROM lab"
+            " JOIN rollout_flags f ON f.rollout_id = lab.rollout_id"
+            " LEFT JOIN samples s ON s.rollout_id = lab.rollout_id AND s.queue = coalesce(?, s.queue)"
+            " WHERE lab.leak IS NOT NULL ORDER BY lab.rollout_id",
+            [labeler, queue],
+        )
+
+    def save_snapshot(self, kind: str, inputs: dict[str, Any], metrics: dict[str, Any]) -> int:
+        row = self.cur.execute(
+            "INSERT INTO metric_snapshots (kind, inputs, metrics) VALUES (?,?,?) RETURNING id",
+            [kind, json.dumps(inputs, default=str), json.dumps(metrics, default=str)],
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
