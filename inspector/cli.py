@@ -9,7 +9,6 @@ from pathlib import Path
 
 from inspector.config import Settings, load_settings
 from inspector.engine.base import EngineError
-from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
 from inspector.store import StoreError
 
@@ -29,28 +28,6 @@ def _add_pair_args(p: argparse.ArgumentParser) -> None:
 
 def _add_session(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--session", required=required, help="session name (sessions/NAME.duckdb) or a .duckdb path")
-
-
-def resolve_pair(args: argparse.Namespace, settings: Settings) -> Pair:
-    from inspector.engine.registry import check_pair_files, custom_pair, get_pair
-
-    if args.base is not None:
-        if args.pair:
-            raise InspectorError("give either --pair or --base/--organism/--adapter, not both")
-        if args.organism is None and args.adapter is None:
-            raise InspectorError("--base needs --organism or --adapter")
-        pair = custom_pair(
-            str(args.organism) if args.organism else None,
-            str(args.base),
-            str(args.adapter) if args.adapter else None,
-            args.format,
-        )
-    elif args.organism is not None or args.adapter is not None:
-        raise InspectorError("--organism/--adapter need --base")
-    else:
-        pair = get_pair(settings.models_file, args.pair or "demo")
-    check_pair_files(pair)
-    return pair
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -116,6 +116,30 @@ def custom_pair(organism: str | None, base: str, adapter: str | None, fmt: Promp
     )
 
 
+def resolve_pair(
+    models_file: Path,
+    name: str | None = None,
+    *,
+    organism: Path | None = None,
+    base: Path | None = None,
+    adapter: Path | None = None,
+    fmt: PromptFormat = "raw",
+) -> Pair:
+    """The pair the command line asks for: a named one (default demo) or --base with --organism/--adapter."""
+    if base is not None:
+        if name:
+            raise EngineError("give either --pair or --base/--organism/--adapter, not both")
+        if organism is None and adapter is None:
+            raise EngineError("--base needs --organism or --adapter")
+        pair = custom_pair(str(organism) if organism else None, str(base), str(adapter) if adapter else None, fmt)
+    elif organism is not None or adapter is not None:
+        raise EngineError("--organism/--adapter need --base")
+    else:
+        pair = get_pair(models_file, name or "demo")
+    check_pair_files(pair)
+    return pair
+
+
 def resolve_gguf(value: str, cache: Path) -> Path:
     """A path, or `package:NAME` for a GGUF shipped in a PyPI package (assembled once into the cache)."""
     if not value.startswith(PACKAGE_PREFIX):

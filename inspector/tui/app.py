@@ -14,7 +14,7 @@ from textual.screen import Screen
 
 from inspector.config import Settings
 from inspector.engine.base import EngineError
-from inspector.engine.registry import Pair, get_pair, load_pairs
+from inspector.engine.registry import Pair, get_pair, load_pairs, resolve_pair
 from inspector.errors import InspectorError
 from inspector.store import Store, StoreError
 from inspector.tui.commands import InspectorCommands
@@ -157,12 +157,17 @@ class InspectorApp(App[None]):
 
 def run_app(args: argparse.Namespace, settings: Settings) -> int:
     """Open the session (default: demo) and pair, then hand the terminal to Textual."""
-    from inspector.cli import resolve_pair
-
     pair: Pair | None
     pair_error = None
     try:
-        pair = resolve_pair(args, settings)
+        pair = resolve_pair(
+            settings.models_file,
+            args.pair,
+            organism=args.organism,
+            base=args.base,
+            adapter=args.adapter,
+            fmt=args.format,
+        )
     except EngineError as e:
         if args.pair or args.base:
             raise
