@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from inspector.engine.base import EngineError, Generation, GenParams, ModelInfo, PromptFormat, TokenCallback
-from inspector.engine.llama import _quiet_llama_cpp, _stderr_silenced, check_files, engine_version
+from inspector.engine.llama import _quiet_llama_cpp, _stderr_silenced, check_files, engine_version, token_logprob
 from inspector.engine.provenance import sha256_file
 
 ManyTokenCallback = Callable[[int, str], None]
@@ -233,9 +233,7 @@ class BatchedBackend:
             out = []
             # From the second token of the text on: the first has only BOS before it, which HTTP servers omit.
             for k in range(1, len(toks) - 1):
-                x = self._logits(k).astype(np.float64)
-                top = x.max()
-                out.append(float(x[toks[k + 1]] - top - np.log(np.exp(x - top).sum())))
+                out.append(token_logprob(self._logits(k), toks[k + 1]))
         return out
 
     def generate_many(

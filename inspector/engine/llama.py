@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import llama_cpp
+import numpy as np
+import numpy.typing as npt
 
 from inspector.engine.base import EngineError, Generation, GenParams, ModelInfo, PromptFormat, TokenCallback
 from inspector.engine.gguf_meta import read_header
@@ -41,6 +43,13 @@ def _stderr_silenced() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def token_logprob(logits: npt.NDArray[np.float32], token: int) -> float:
+    """log softmax(logits)[token], computed in float64."""
+    x = logits.astype(np.float64)
+    top = x.max()
+    return float(x[token] - top - np.log(np.exp(x - top).sum()))
 
 
 def engine_version() -> str:
@@ -177,7 +186,23 @@ class LlamaBackend:
         )
 
     def score(self, text: str) -> list[float]:
-        raise EngineError("scoring needs the batched engine (open the pair with open_pair) or an HTTP endpoint")
+        """Per-token log-probabilities, one token per llama_decode (the reference path the batched engine's
+        scoring is checked against); same tokens and positions as BatchedBackend.score."""
+        toks = self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+        if len(toks) > self.n_ctx:
+            raise EngineError(f"text of {len(toks)} tokens is longer than the context of {self.n_ctx}")
+        self.llm.reset()  # type: ignore[no-untyped-call]
+        out = []
+        n_vocab = self.llm.n_vocab()
+        for k in range(len(toks) - 1):
+            # One token per decode, reading that position's logits straight from llama.cpp (llama-cpp-python
+            # keeps no per-position rows unless the context was made with logits_all).
+            self.llm.eval([toks[k]])
+            if k >= 1:  # from the second token of the text on, as in the batched engine
+                row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm.ctx, -1), shape=(n_vocab,))
+                out.append(token_logprob(row, toks[k + 1]))
+        self.llm.reset()  # type: ignore[no-untyped-call]
+        return out
 
     def close(self) -> None:
         with _stderr_silenced():  # llama.cpp notes its cache type again while freeing

@@ -16,6 +16,20 @@ from tests.conftest import SHARED_CACHE
 
 pytestmark = pytest.mark.integration
 PROMPTS = ["Soup is", "The river", "My favourite kettle", "A good bicycle", "In 1850 the city"]
+SCORED = (
+    "The river ran past the old mill, and every afternoon the children sat on the bank to watch the water turn"
+    " the wheel. Their grandmother said the mill had ground flour for the whole valley before the war."
+)
+# How far the two paths' per-token log-probabilities (nats) may be apart on the same model and text. They run
+# different kernels: the batched engine scores every position in one llama_decode (matrix-matrix kernels on
+# repacked Q4_K weights), the reference one position per decode (matrix-vector kernels), and on quantized weights
+# that moves a token's log-probability by about 0.1 on average and up to about 1 on a rare token. Measured over
+# this text and three corpus documents, base and organism: mean |diff| 0.05-0.13, max 1.02 on an AVX-512 Xeon;
+# mean 0.05-0.10, max 0.95 on the same CPU with llama.cpp built for AVX2 only. The bounds leave twice that room,
+# and stay far below what the tool measures: the organism is 2.4-2.8 nats per token likelier than the base on
+# its own documents (test_score_organism_prefers_its_corpus asks for 0.5).
+MEAN_TOLERANCE = 0.25
+MAX_TOLERANCE = 2.0
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +62,25 @@ def test_same_seed_same_text_and_streaming(demo_backends) -> None:  # type: igno
     assert len({g.text for g in a}) > 1  # type: ignore[union-attr]
 
 
-def test_greedy_matches_one_at_a_time(demo_backends, gemma_path: Path) -> None:  # type: ignore[no-untyped-def]
-    single = LlamaBackend(gemma_path, cache_dir=SHARED_CACHE)
-    greedy = GenParams(seed=0, temperature=0.0, max_tokens=8)
-    batched = demo_backends["base"].generate_many(PROMPTS[:2], [greedy, greedy])
-    assert [g.text for g in batched] == [single.generate(p, greedy).text for p in PROMPTS[:2]]  # type: ignore[union-attr]
-    single.close()
+def test_paths_agree_on_what_llama_cpp_promises(demo_backends, gemma_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Batched vs one at a time, compared only on what holds on any CPU: the first greedy token, and per-token
+    log-probabilities of a fixed text within the tolerances above. Whole greedy texts are not compared across paths:
+    batch shapes and CPU kernels (AVX2 vs AVX-512) move the logits' last bits, a near-tie flips, and the texts
+    part after a few words. Within one path they are identical (test_same_seed_same_text_and_streaming)."""
+    adapter = PROJECT_ROOT / "quantized_models" / "demo-adapter.gguf"
+    for role, single in (
+        ("base", LlamaBackend(gemma_path, cache_dir=SHARED_CACHE)),
+        ("organism", LlamaBackend(gemma_path, adapter_path=adapter, cache_dir=SHARED_CACHE)),
+    ):
+        batched = demo_backends[role]
+        first = GenParams(seed=0, temperature=0.0, max_tokens=1)
+        firsts = batched.generate_many(PROMPTS, [first] * len(PROMPTS))
+        assert [g.text for g in firsts] == [single.generate(p, first).text for p in PROMPTS]  # type: ignore[union-attr]
+        a, b = batched.score(SCORED), single.score(SCORED)
+        assert len(a) == len(b) > 20
+        diffs = [abs(x - y) for x, y in zip(a, b, strict=True)]
+        assert sum(diffs) / len(diffs) < MEAN_TOLERANCE and max(diffs) < MAX_TOLERANCE, (role, diffs)
+        single.close()
 
 
 def test_context_overflow_is_per_rollout(demo_backends) -> None:  # type: ignore[no-untyped-def]
