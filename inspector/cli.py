@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--temperature", type=float, default=0.7)
     run.add_argument("--top-p", type=float, default=0.95)
     run.add_argument("--seed", type=int, default=0)
+    run.add_argument(
+        "--batch",
+        type=int,
+        default=32,
+        help="prompts decoded together per llama_batch for GGUF pairs; fixed per run, since it can move the texts",
+    )
     run.add_argument("--no-detect", action="store_true", help="skip the detectors after generating")
     run.set_defaults(func=cmd_run)
 

@@ -1,4 +1,4 @@
-"""Headless batch runs: both models of a pair over a prompt set, resumable, one rollout at a time."""
+"""Headless batch runs: both models of a pair over a prompt set, resumable, with a batch plan fixed per run."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 from inspector.engine.base import Backend, EngineError, Generation, GenParams
 from inspector.engine.openai_http import EndpointDown
 from inspector.engine.registry import Pair
+from inspector.errors import InspectorError
 from inspector.store import PromptRow, Store
 
 ROLES = ("organism", "base")
@@ -52,6 +53,11 @@ def register_models(store: Store, pair: Pair, backends: dict[str, Backend]) -> d
     return ids
 
 
+def batch_size(backend: Backend) -> int:
+    """How many prompts a backend decodes together: the batched engine's n_seq, else one at a time."""
+    return int(getattr(backend, "n_seq", 1)) if hasattr(backend, "generate_many") else 1
+
+
 def run_batch(
     store: Store,
     pair: Pair,
@@ -72,20 +78,35 @@ def run_batch(
         "samples": samples,
         "prompt_format": pair.format,
         "backend": ",".join(sorted({type(b).__name__ for b in backends.values()})),
+        "batch": max(batch_size(b) for b in backends.values()),
     }
     store.ensure_run(run_id, pair.name, settings)
+    before = store.run_settings(run_id).get("batch", settings["batch"])
+    if before != settings["batch"]:
+        # Another batch size would give other texts than the run already holds (see the batch plan below).
+        raise InspectorError(f"run {run_id} was made with {before} prompts per batch; resume it with --batch {before}")
     done = store.done_keys(run_id)
-    todo = [
-        (p, s, role)
-        for p in prompts
-        for s in range(samples)
-        for role in ROLES
-        if role in backends and (p.id, model_ids[role], s) not in done
-    ]
+    # The batch plan is fixed by the prompt order alone: consecutive (prompt, sample) items, `step` per batch.
+    # A resumed run decodes an unfinished batch again whole and keeps only its missing rollouts, so every text
+    # comes from the same batch composition as in an uninterrupted run (llama.cpp's logits, and so the sampled
+    # text, can move with the batch a sequence shares).
+    items = [(p, s) for p in prompts for s in range(samples)]
+    plan: list[tuple[str, list[tuple[PromptRow, int]], set[int]]] = []
+    for role in ROLES:
+        backend = backends.get(role)
+        if backend is None:
+            continue
+        step = batch_size(backend)
+        for at in range(0, len(items), step):
+            chunk = items[at : at + step]
+            missing = {k for k, (p, s) in enumerate(chunk) if (p.id, model_ids[role], s) not in done}
+            if missing:
+                plan.append((role, chunk, missing))
+    total = sum(len(m) for _, _, m in plan)
     prog = Progress(
         done=0,
-        total=len(todo),
-        skipped=len(prompts) * samples * len(backends) - len(todo),
+        total=total,
+        skipped=len(items) * len(backends) - total,
         tokens=0,
         seconds=0.0,
         errors=0,
@@ -119,37 +140,30 @@ def run_batch(
             after_rollout(rid, prompt.text, row["text"])
         prog.done += 1
 
-    for role in ROLES:
-        items = [(p, s) for p, s, r in todo if r == role]
-        backend = backends.get(role)
-        if backend is None or not items:
-            continue
-        # The batched engine takes a chunk of prompts per llama_batch; other backends go one at a time.
+    for role, chunk, missing in plan:
+        backend = backends[role]
+        if should_stop is not None and should_stop():
+            return run_id, prog
+        seeds = [rollout_seed(params.seed, p.id, s) for p, s in chunk]
+        gp = [GenParams(seed, params.temperature, params.top_p, params.max_tokens) for seed in seeds]
+        t0 = time.perf_counter()
+        gens: list[Generation | EngineError]
         many = getattr(backend, "generate_many", None)
-        step = int(getattr(backend, "n_seq", 1)) if many else 1
-        for at in range(0, len(items), step):
-            if should_stop is not None and should_stop():
-                return run_id, prog
-            chunk = items[at : at + step]
-            seeds = [rollout_seed(params.seed, p.id, s) for p, s in chunk]
-            gp = [GenParams(seed, params.temperature, params.top_p, params.max_tokens) for seed in seeds]
-            t0 = time.perf_counter()
-            gens: list[Generation | EngineError]
-            if many is not None:
-                gens = many([p.text for p, _ in chunk], gp, None, should_stop)
-            else:
-                try:
-                    gens = [backend.generate(chunk[0][0].text, gp[0], None, should_stop)]
-                except EngineError as e:
-                    gens = [e]
-            prog.seconds += time.perf_counter() - t0
-            down = [g for g in gens if isinstance(g, EndpointDown)]
-            for (p, s), seed, gen in zip(chunk, seeds, gens, strict=True):
-                if not isinstance(gen, EndpointDown):
-                    record(p, s, role, seed, gen)
-            if down:
-                # The server went away: keep what finished and stop; a rerun resumes from here.
-                raise down[0]
-            if on_progress is not None:
-                on_progress(prog)
+        if many is not None:
+            gens = many([p.text for p, _ in chunk], gp, None, should_stop)
+        else:
+            try:
+                gens = [backend.generate(chunk[0][0].text, gp[0], None, should_stop)]
+            except EngineError as e:
+                gens = [e]
+        prog.seconds += time.perf_counter() - t0
+        down = [g for g in gens if isinstance(g, EndpointDown)]
+        for k, ((p, s), seed, gen) in enumerate(zip(chunk, seeds, gens, strict=True)):
+            if k in missing and not isinstance(gen, EndpointDown):
+                record(p, s, role, seed, gen)
+        if down:
+            # The server went away: keep what finished and stop; a rerun resumes from here.
+            raise down[0]
+        if on_progress is not None:
+            on_progress(prog)
     return run_id, prog

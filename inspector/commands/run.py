@@ -18,7 +18,7 @@ from inspector.store import Store
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    for name in ("limit", "samples", "max_tokens"):
+    for name in ("limit", "samples", "max_tokens", "batch"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InspectorError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
@@ -36,7 +36,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     params = GenParams(seed=args.seed, temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens)
     console = Console(stderr=True)
     with console.status("loading models"):
-        backends = open_pair(pair, settings.cache)
+        backends = open_pair(pair, settings.cache, n_seq=args.batch)
     after = None
     if not args.no_detect:
         from inspector.pipeline import DetectorSet
@@ -53,11 +53,20 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
                 TextColumn("{task.fields[tps]:.1f} tok/s"),
                 TimeRemainingColumn(),
             )
-            with Progress(*columns, console=console) as bar:
+            # Transient: the bar gives way to the one summary line below (or to the one-line error).
+            with Progress(*columns, console=console, transient=True) as bar:
                 task = bar.add_task(f"{pair.name} rollouts", total=None, tps=0.0)
 
                 def show(p: RunProgress) -> None:
-                    bar.update(task, completed=p.done, total=p.total, tps=p.tokens / p.seconds if p.seconds else 0.0)
+                    tps = p.tokens / p.seconds if p.seconds else 0.0
+                    bar.update(task, completed=p.done, total=p.total, tps=tps)
+                    if not console.is_terminal:
+                        # No live bar in a log file or a pipe: one plain line per batch instead.
+                        console.print(
+                            f"{pair.name}: {p.done}/{p.total} rollouts, {tps:.1f} tok/s",
+                            highlight=False,
+                            soft_wrap=True,
+                        )
 
                 run_id, prog = run_batch(
                     store, pair, backends, prompts, params, args.samples, show, after_rollout=after
@@ -65,7 +74,9 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
             console.print(
                 f"run {run_id}: {prog.done} new rollouts, {prog.skipped} already done, {prog.errors} errors,"
                 f" {prog.tokens} tokens at {prog.tokens / prog.seconds if prog.seconds else 0:.1f} tok/s"
-                f" -> {store.path}"
+                f" -> {store.path}",
+                soft_wrap=True,  # one line, so the path stays whole in logs
+                highlight=False,
             )
     finally:
         for b in backends.values():
