@@ -18,10 +18,10 @@ from inspector.store import Store
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("sample", help="draw a label queue from flagged rollouts, recording inclusion probabilities")
-    p.add_argument("--session", required=True)
-    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--session", required=True, help="session name or .duckdb path")
+    p.add_argument("--n", type=int, default=300, help="how many rollouts to draw")
     p.add_argument("--stratify", default="", help="comma-separated: model, topic, related")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the draw")
     p.add_argument("--name", help="queue name (default derived from the settings)")
     p.add_argument(
         "--recheck",
@@ -33,29 +33,29 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=sample_command)
 
     p = sub.add_parser("export", help="write one row per rollout with provenance, spans and labels")
-    p.add_argument("--session", required=True)
-    p.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl")
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--labeled-only", action="store_true")
+    p.add_argument("--session", required=True, help="session name or .duckdb path")
+    p.add_argument("--format", choices=["jsonl", "csv", "parquet"], default="jsonl", help="file format")
+    p.add_argument("--out", type=Path, required=True, help="file to write")
+    p.add_argument("--labeled-only", action="store_true", help="only rollouts with at least one label")
     p.set_defaults(func=export_command)
 
     p = sub.add_parser(
         "import", help="import rollouts made elsewhere: JSONL, or an Inspect AI JSON log (all or nothing)"
     )
-    p.add_argument("--session", required=True)
+    p.add_argument("--session", required=True, help="session name or .duckdb path")
     p.add_argument("file", type=Path, help="rollouts JSONL, or an Inspect eval log in JSON (*.json)")
     p.add_argument("--role", default="organism", help="for Inspect logs: the role of the evaluated model")
     p.add_argument("--pair", help="run this pair's detectors on the imported rollouts")
     p.set_defaults(func=import_command)
 
     p = sub.add_parser("merge", help="union the label events of two session files into a third")
-    p.add_argument("a")
-    p.add_argument("b")
-    p.add_argument("--into", required=True)
+    p.add_argument("a", help="first session file")
+    p.add_argument("b", help="second session file")
+    p.add_argument("--into", required=True, help="new session file: a copy of the first plus the second's label events")
     p.set_defaults(func=merge_command)
 
     p = sub.add_parser("report", help="leak rates with intervals, labeled fractions, paired difference, kappa")
-    p.add_argument("--session", required=True)
+    p.add_argument("--session", required=True, help="session name or .duckdb path")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     p.add_argument("--labeler", help="whose labels to use (default: the labeler with the most)")
     p.add_argument("--queue", help="weight labeled items by this queue's inclusion probabilities")
