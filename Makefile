@@ -3,13 +3,36 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint install demo-run clean-venv
+.PHONY: run test lint install demo-run clean-venv wheelhouse
 
-$(STAMP): pyproject.toml
+# llama-cpp-python has no wheels on PyPI for Linux: it compiles from source (about 7-9 minutes on 2 cores).
+# The wheel is built once per machine into a wheelhouse in the user cache, keyed by version, build flags and
+# CPU, and every later venv installs from it in seconds. (uv's own build cache is no help here: this
+# workplace's package proxy answers each revalidation of the sdist as modified, so uv compiled anew each time.)
+# llama.cpp compiles for this CPU (-march=native) but without AMX: some VMs advertise AMX in cpuid without
+# enabling it, and the first batched matmul then dies of an illegal instruction (seen on a Xeon VM here).
+LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml | head -n 1)
+ifeq ($(shell uname -m),x86_64)
+LLAMA_CMAKE_ARGS := -DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'
+endif
+CPU_KEY := $(shell (uname -m; echo "$(LLAMA_CMAKE_ARGS)"; grep -m1 '^flags' /proc/cpuinfo 2>/dev/null) | cksum | cut -d' ' -f1)
+WHEELHOUSE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/organism-inspector/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(CPU_KEY)
+LLAMA_WHEEL := $(WHEELHOUSE)/.built
+
+$(LLAMA_WHEEL):
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/pip install -q -e '.[dev]'
+	mkdir -p $(WHEELHOUSE)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip wheel -q --no-deps \
+		--no-cache-dir --no-binary llama-cpp-python 'llama-cpp-python==$(LLAMA_VERSION)' -w $(WHEELHOUSE)
+	touch $@
+
+# uv installs everything else from its cache in seconds; it is bootstrapped into the venv with pip.
+$(STAMP): pyproject.toml setup.py Makefile $(LLAMA_WHEEL)
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/pip install -q 'uv==0.13.9'
+	$(BIN)/uv pip install -q --python $(BIN)/python --find-links $(WHEELHOUSE) -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -21,13 +44,17 @@ demo-run: $(STAMP)
 	$(BIN)/inspector run --session demo --pair demo --limit 20 --max-tokens 64
 
 lint: $(STAMP)
-	$(BIN)/ruff check inspector tests benchmarks
+	$(BIN)/ruff check inspector tests benchmarks setup.py
 	$(BIN)/mypy
 
 test: $(STAMP)
-	$(BIN)/ruff check inspector tests benchmarks
+	$(BIN)/ruff check inspector tests benchmarks setup.py
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Where this machine's llama-cpp-python wheel is (the install test builds its venv from it too).
+wheelhouse: $(LLAMA_WHEEL)
+	@echo "$(WHEELHOUSE)"
