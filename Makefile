@@ -1,5 +1,5 @@
 # Two commands: `make run` opens the app on the demo pair; `make test` runs the tests.
-# Both create .venv and install the project on first use (llama-cpp-python compiles: ~9 minutes once).
+# Both create .venv and install the project on first use (llama-cpp-python compiles once per machine: minutes).
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
