@@ -71,7 +71,6 @@ def run_batch(
 ) -> tuple[str, Progress]:
     """Generate every missing (prompt, sample, model) rollout; returns the run id and final progress."""
     model_ids = register_models(store, pair, backends)
-    store.upsert_prompts(prompts)
     run_id = run_id_for(pair, model_ids, params)
     settings: dict[str, Any] = {
         **params.as_dict(),
@@ -85,6 +84,7 @@ def run_batch(
     if before != settings["batch"]:
         # Another batch size would give other texts than the run already holds (see the batch plan below).
         raise InspectorError(f"run {run_id} was made with {before} prompts per batch; resume it with --batch {before}")
+    store.upsert_prompts(prompts)
     done = store.done_keys(run_id)
     # The batch plan is fixed by the prompt order alone: consecutive (prompt, sample) items, `step` per batch.
     # A resumed run decodes an unfinished batch again whole and keeps only its missing rollouts, so every text
