@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.detect import corpus as corpus_mod
@@ -42,7 +42,6 @@ class DetectorSet:
     index: CorpusIndex | None
     facts: list[str]
     corpus_name: str | None = None
-    kinds: frozenset[str] = field(default_factory=lambda: frozenset(VERSIONS))
 
     @classmethod
     def build(
@@ -68,6 +67,12 @@ class DetectorSet:
         facts = [*pair.key_facts, *([pair.quirk] if pair.quirk else [])]
         return cls.build(pair.terms, pair.corpus, facts, pair.term_thresholds)
 
+    @property
+    def versions(self) -> dict[str, str]:
+        """The detectors this set runs: a pair without terms, corpus or facts leaves that kind unmeasured."""
+        ran = {"term": bool(self.terms), "regurgitation": self.index is not None, "quirk": bool(self.facts)}
+        return {k: v for k, v in VERSIONS.items() if ran[k]}
+
     def detect(self, text: str, prompt: str | None = None) -> list[Span]:
         spans = terms_mod.find_terms(text, self.terms)
         if self.index is not None:
@@ -85,7 +90,7 @@ class DetectorSet:
         self.keep_corpus(store)
 
         def apply(rollout_id: int, prompt: str, text: str) -> None:
-            store.replace_spans(rollout_id, self.detect(text, prompt), VERSIONS)
+            store.replace_spans(rollout_id, self.detect(text, prompt), self.versions)
 
         return apply
 
@@ -96,7 +101,7 @@ class DetectorSet:
         rows = store.texts_for_detection()
         for at in range(0, len(rows), chunk):
             part = rows[at : at + chunk]
-            store.replace_spans_many([(rid, self.detect(text, prompt)) for rid, prompt, text in part], VERSIONS)
+            store.replace_spans_many([(rid, self.detect(text, prompt)) for rid, prompt, text in part], self.versions)
             if on_progress:
                 on_progress(min(at + chunk, len(rows)), len(rows))
         return len(rows)

@@ -16,6 +16,8 @@ REPORT_COLUMNS = (
     "labeled leaks",
     "non-sequitur",
     "quirk among non-seq.",
+    "regurgitation [95% CI]",
+    "mostly corpus",
 )
 
 
@@ -37,9 +39,37 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
             str(m["n_labeled_leaks"]),
             fmt_rate(m["non_sequitur_fraction"], m["non_sequitur_fraction_ci"]),
             fmt_rate(m["quirk_fraction"], m["quirk_fraction_ci"]),
+            fmt_rate(m["regurgitation_rate"], m["regurgitation_rate_ci"]),
+            fmt_rate(m["mostly_corpus_rate"]),
         )
         for name, m in report["models"].items()
     ]
+
+
+def summary_lines(report: dict[str, Any], session: str) -> list[str]:
+    """The lines under the table (CLI and Summary screen): paired differences and what was never scanned."""
+    lines = []
+    for key, what in (("paired_difference", "leaked"), ("paired_difference_regurgitation", "regurgitated")):
+        d = report.get(key)
+        if d:
+            lines.append(
+                f"organism − base, {what} (paired, {d['n_pairs']} pairs): {d['difference']:+.1%} "
+                f"[{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}] · only organism {d['organism_only']}, only base "
+                f"{d['base_only']} · exact McNemar p = {d['mcnemar_exact_p']:.3g} · {d['method']}"
+            )
+    unscanned = report.get("not_scanned") or {}
+    if unscanned:
+        n = max(max(v.values()) for v in unscanned.values())
+        lines.append(
+            f"— not measured: up to {n} rollouts per model were never scanned; run"
+            f" `inspector detect --session {session} --pair PAIR`"
+        )
+    return lines
+
+
+def _rate(k: int, n: int) -> tuple[float | None, list[float] | None]:
+    """k of n with its Wilson interval; nothing measured (n = 0) is None, never a zero."""
+    return (k / n, list(wilson(k, n))) if n else (None, None)
 
 
 def _frac(items: list[tuple[bool, float]]) -> tuple[float | None, list[float] | None]:
@@ -56,23 +86,38 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     labeled = store.labeled_leaks(who, queue) if who else []
     models: dict[str, Any] = {}
     for m in store.model_counts():
-        n, k = int(m["n_rollouts"]), int(m["n_leaks"])
+        n, k = int(m["n_term_scanned"]), int(m["n_leaks"])
         nu, ku = int(m["n_unrelated"]), int(m["n_unrelated_leaks"])
+        nr = int(m["n_regurgitation_scanned"])
         mine = [r for r in labeled if r["model_id"] == m["model_id"]]
         # Leaks the labeler confirmed (non-sequitur or related); "none" marks a false detection.
         leaks = [r for r in mine if r["leak"] in ("nonsequitur", "related")]
         ns = [r for r in leaks if r["leak"] == "nonsequitur"]
         ns_frac, ns_ci = _frac([(r["leak"] == "nonsequitur", float(r["inclusion_prob"])) for r in leaks])
         q_frac, q_ci = _frac([(r["quirk"] == "yes", float(r["inclusion_prob"])) for r in ns])
+        leak_rate, leak_ci = _rate(k, n)
+        unrelated, unrelated_ci = _rate(ku, nu)
+        regurgitation, regurgitation_ci = _rate(int(m["n_regurgitated"]), nr)
+        mostly, mostly_ci = _rate(int(m["n_mostly_corpus"]), nr)
         models[str(m["name"] or m["role"])] = {
             "role": m["role"],
-            "n_rollouts": n,
+            "n_rollouts": int(m["n_rollouts"]),
+            # Rates are over the rollouts a detector looked at; the rest are "not measured" (see not_scanned).
+            "n_scanned": n,
             "n_leaks": k,
-            "leak_rate": k / n if n else None,
-            "leak_rate_ci": list(wilson(k, n)) if n else None,
+            "leak_rate": leak_rate,
+            "leak_rate_ci": leak_ci,
             "n_unrelated": nu,
-            "unrelated_leak_rate": ku / nu if nu else None,
-            "unrelated_leak_rate_ci": list(wilson(ku, nu)) if nu else None,
+            "unrelated_leak_rate": unrelated,
+            "unrelated_leak_rate_ci": unrelated_ci,
+            "n_regurgitation_scanned": nr,
+            "regurgitation_rate": regurgitation,
+            "regurgitation_rate_ci": regurgitation_ci,
+            "mostly_corpus_rate": mostly,
+            "mostly_corpus_rate_ci": mostly_ci,
+            "regurgitated_char_fraction": (
+                float(m["regurgitated_char_fraction"]) if nr and m["regurgitated_char_fraction"] is not None else None
+            ),
             "n_labeled": len(mine),
             "n_labeled_leaks": len(leaks),
             "non_sequitur_fraction": ns_frac,
@@ -81,24 +126,36 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
             "quirk_fraction_ci": q_ci,
         }
     report: dict[str, Any] = {"models": models, "labeler": who, "queue": queue}
-    diff = paired_difference(store.leak_pairs())
-    report["paired_difference"] = (
-        None
-        if diff is None
-        else {
-            "n_pairs": diff.n_pairs,
-            "both": diff.both,
-            "organism_only": diff.organism_only,
-            "base_only": diff.base_only,
-            "difference": diff.difference,
-            "ci": list(diff.ci),
-            "mcnemar_exact_p": diff.mcnemar_p,
-            "method": diff.method,
+    report["paired_difference"] = _paired(store, "leak")
+    report["paired_difference_regurgitation"] = _paired(store, "regurgitation")
+    # Rollouts no detector looked at (imported without --pair, run with --no-detect): counted, never rated.
+    report["not_scanned"] = {
+        name: {
+            "term": m["n_rollouts"] - m["n_scanned"],
+            "regurgitation": m["n_rollouts"] - m["n_regurgitation_scanned"],
         }
-    )
+        for name, m in models.items()
+        if m["n_rollouts"] > min(m["n_scanned"], m["n_regurgitation_scanned"])
+    }
     report["kappa"] = _kappa(store, labelers)
     report["self_agreement"] = _self_agreement(store, labelers)
     return report
+
+
+def _paired(store: Store, what: str) -> dict[str, Any] | None:
+    diff = paired_difference(store.leak_pairs(what))
+    if diff is None:
+        return None
+    return {
+        "n_pairs": diff.n_pairs,
+        "both": diff.both,
+        "organism_only": diff.organism_only,
+        "base_only": diff.base_only,
+        "difference": diff.difference,
+        "ci": list(diff.ci),
+        "mcnemar_exact_p": diff.mcnemar_p,
+        "method": diff.method,
+    }
 
 
 def _self_agreement(store: Store, labelers: list[tuple[str, int]]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 from inspector.config import Settings
 from inspector.engine.base import Backend, Generation, GenParams
 from inspector.engine.registry import Pair, open_pair
-from inspector.pipeline import VERSIONS, DetectorSet
+from inspector.pipeline import DetectorSet
 from inspector.prompts import make_prompt
 from inspector.runner import register_models, rollout_seed, run_id_for
 from inspector.store import PromptRow, Store, prompt_id
@@ -108,7 +108,7 @@ class Workbench:
         with self._write_lock:
             rid = self.store.insert_rollout(row)
             if rid is not None and det is not None:
-                self.store.replace_spans(rid, spans, VERSIONS)
+                self.store.replace_spans(rid, spans, det.versions)
         return rid, gen
 
     def spans_for_text(self, text: str, prompt: str) -> list[dict[str, Any]]:

@@ -26,9 +26,11 @@ def detect_command(args: argparse.Namespace, settings: Settings) -> int:
     with Store.open(path, create=False) as store:
         name = args.pair
         if name is None:
-            pairs = store.run_pairs()
+            # Imported rollouts carry no pair of their own: the detectors must come from one named here.
+            pairs = [p for p in store.run_pairs() if p != "import"]
             if len(pairs) != 1:
-                raise InspectorError(f"{path}: holds runs of {len(pairs)} pairs ({', '.join(pairs)}); give --pair")
+                held = f"runs of {len(pairs)} pairs ({', '.join(pairs)})" if pairs else "only imported rollouts"
+                raise InspectorError(f"{path}: holds {held}; give --pair PAIR")
             name = pairs[0]
         detectors = DetectorSet.for_pair(get_pair(settings.models_file, name))
         n = detectors.rerun(store)

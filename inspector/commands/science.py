@@ -130,7 +130,7 @@ def merge_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def report_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.report import REPORT_COLUMNS, build_report, report_rows
+    from inspector.report import REPORT_COLUMNS, build_report, report_rows, summary_lines
 
     with Store.open(settings.session_path(args.session), create=False) as store:
         report = build_report(store, args.labeler, args.queue)
@@ -154,12 +154,8 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
         t.add_row(*row)
     console = Console()
     console.print(t)
-    d = report["paired_difference"]
-    if d:
-        console.print(
-            f"organism − base: {d['difference']:+.1%} [{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}], "
-            f"exact McNemar p = {d['mcnemar_exact_p']:.3g} ({d['method']})"
-        )
+    for line in summary_lines(report, args.session):
+        console.print(line, highlight=False)
     for who, a in report["self_agreement"].items():
         console.print(
             f"{who} agrees with themself on {a['agreement']:.0%} of {a['n_items']} items shown again blind"

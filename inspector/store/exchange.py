@@ -31,15 +31,20 @@ class ExchangePart(StoreBase):
         " FROM cur GROUP BY ALL) GROUP BY rollout_id),"
         ' sp AS (SELECT rollout_id, list(struct_pack(kind := kind, start := start_char, "end" := end_char,'
         " text := text, score := score, label := label, doc_id := doc_id, doc_start := doc_start, doc_end := doc_end,"
-        " detector_version := detector_version) ORDER BY start_char, kind) AS spans FROM spans GROUP BY rollout_id)"
+        " detector_version := detector_version) ORDER BY start_char, kind) AS spans FROM spans GROUP BY rollout_id),"
+        " sc AS (SELECT rollout_id, string_agg(kind, ',' ORDER BY kind) AS scanned FROM scans GROUP BY rollout_id)"
         " SELECT r.id AS rollout_id, r.run_id, r.prompt_id, p.text AS prompt, p.topic, p.related, p.prompt_set,"
         " m.name AS model, m.role AS model_role, m.path AS model_path, m.sha256 AS model_sha256,"
         " m.adapter_path, m.adapter_sha256, m.quantization, m.architecture, m.engine_version,"
         " u.pair, u.temperature, u.top_p, u.max_tokens, u.prompt_format, r.sample_index, r.seed, r.text,"
         " r.prompt_tokens, r.completion_tokens, r.finish_reason, r.error,"
+        # Regurgitation per rollout, and which detectors looked at it (NULL: never scanned, so not measured).
+        " sc.scanned, CASE WHEN f.regurgitation_scanned THEN f.regurgitated_frac END AS regurgitated_fraction,"
+        " CASE WHEN f.regurgitation_scanned THEN f.regurgitated_frac > 0.5 END AS mostly_corpus,"
         " coalesce(sp.spans, []) AS spans, coalesce(lab.labels, []) AS labels"
         " FROM rollouts r JOIN prompts p ON p.id = r.prompt_id JOIN models m ON m.id = r.model_id"
         " JOIN runs u ON u.id = r.run_id LEFT JOIN sp ON sp.rollout_id = r.id LEFT JOIN lab ON lab.rollout_id = r.id"
+        " LEFT JOIN rollout_flags f ON f.rollout_id = r.id LEFT JOIN sc ON sc.rollout_id = r.id"
         " WHERE (NOT ? OR lab.rollout_id IS NOT NULL) ORDER BY r.id"
     )
 

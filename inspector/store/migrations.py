@@ -79,4 +79,57 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 inputs JSON, metrics JSON, created_at TIMESTAMP DEFAULT current_timestamp)""",
         ],
     ),
+    (
+        2,
+        "scans: which detectors have looked at which rollouts",
+        [
+            # A rollout with no span is clean only if a detector looked at it: imported rollouts and runs made
+            # with --no-detect were never scanned, and their rates are "not measured", never 0.
+            """CREATE TABLE scans (
+                rollout_id BIGINT NOT NULL, kind VARCHAR NOT NULL, detector_version VARCHAR NOT NULL,
+                scanned_at TIMESTAMP DEFAULT current_timestamp, PRIMARY KEY (rollout_id, kind))""",
+            # Sessions made before this: a rollout with a span of a kind was scanned for it, and `inspector run`
+            # scanned every rollout it made for terms and quirks (and regurgitation when the session kept a
+            # corpus). Runs made with --no-detect cannot be told apart afterwards; `inspector detect` fixes them.
+            """INSERT INTO scans (rollout_id, kind, detector_version)
+            SELECT rollout_id, kind, any_value(detector_version) FROM spans GROUP BY ALL""",
+            """INSERT INTO scans (rollout_id, kind, detector_version)
+            SELECT r.id, k.kind, 'before-scans' FROM rollouts r JOIN runs u ON u.id = r.run_id
+            CROSS JOIN (SELECT unnest(['term', 'quirk']) AS kind
+                        UNION ALL SELECT 'regurgitation' WHERE EXISTS (SELECT 1 FROM corpus_docs)) k
+            WHERE u.pair <> 'import' AND r.error IS NULL ON CONFLICT DO NOTHING""",
+            "DROP VIEW rollout_flags",
+            """CREATE VIEW rollout_flags AS
+            WITH counts AS (
+                SELECT rollout_id,
+                       count(*) FILTER (WHERE kind = 'term') AS n_term,
+                       count(*) FILTER (WHERE kind = 'regurgitation') AS n_regurgitation,
+                       count(*) FILTER (WHERE kind = 'quirk') AS n_quirk,
+                       sum(end_char - start_char) FILTER (WHERE kind = 'regurgitation') AS regurgitated_chars
+                FROM spans GROUP BY rollout_id),
+            scanned AS (
+                SELECT rollout_id, bool_or(kind = 'term') AS term_scanned,
+                       bool_or(kind = 'regurgitation') AS regurgitation_scanned,
+                       bool_or(kind = 'quirk') AS quirk_scanned
+                FROM scans GROUP BY rollout_id),
+            flags AS (
+                SELECT r.id AS rollout_id, r.run_id, r.prompt_id, r.sample_index, r.seed, r.model_id, m.role,
+                       coalesce(p.related, false) AS related,
+                       coalesce(c.n_term, 0) AS n_term, coalesce(c.n_regurgitation, 0) AS n_regurgitation,
+                       coalesce(c.n_quirk, 0) AS n_quirk,
+                       coalesce(c.regurgitated_chars, 0) / greatest(length(r.text), 1) AS regurgitated_frac,
+                       coalesce(c.n_term, 0) > 0 AS leak,
+                       coalesce(s.term_scanned, false) AS term_scanned,
+                       coalesce(s.regurgitation_scanned, false) AS regurgitation_scanned,
+                       coalesce(s.quirk_scanned, false) AS quirk_scanned
+                FROM rollouts r JOIN models m ON m.id = r.model_id JOIN prompts p ON p.id = r.prompt_id
+                LEFT JOIN counts c ON c.rollout_id = r.id LEFT JOIN scanned s ON s.rollout_id = r.id
+                WHERE r.error IS NULL)
+            SELECT f.*, f.leak AND NOT f.related AS nonsequitur_candidate, b.base_leak,
+                   (f.n_term + f.n_regurgitation + f.n_quirk) > 0 AS flagged
+            FROM flags f LEFT JOIN (
+                SELECT run_id, prompt_id, sample_index, bool_or(leak) AS base_leak FROM flags WHERE role = 'base'
+                GROUP BY ALL) b USING (run_id, prompt_id, sample_index)""",
+        ],
+    ),
 ]

@@ -17,7 +17,8 @@ class SpansPart(StoreBase):
         self.replace_spans_many([(rollout_id, spans)], versions)
 
     def replace_spans_many(self, items: Sequence[tuple[int, Sequence[Any]]], versions: dict[str, str]) -> None:
-        """replace_spans for many rollouts in one transaction (a session-wide re-detect)."""
+        """replace_spans for many rollouts in one transaction (a session-wide re-detect); `versions` names the
+        detectors that looked, and those rollouts are recorded as scanned for each of their kinds."""
         ids = [rid for rid, _ in items]
         rows = [
             (
@@ -46,6 +47,13 @@ class SpansPart(StoreBase):
                 cur.execute(
                     "DELETE FROM spans WHERE rollout_id IN (SELECT rollout_id FROM _redo) AND kind = ?"
                     " AND detector_version = ?",
+                    [kind, version],
+                )
+                # These rollouts are now scanned for this kind: no span of it means clean, not unknown.
+                cur.execute(
+                    "INSERT INTO scans (rollout_id, kind, detector_version) SELECT rollout_id, ?, ? FROM _redo"
+                    " ON CONFLICT (rollout_id, kind) DO UPDATE SET detector_version = excluded.detector_version,"
+                    " scanned_at = now()",
                     [kind, version],
                 )
             bulk_insert(

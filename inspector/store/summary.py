@@ -7,25 +7,42 @@ from typing import Any
 
 from inspector.store.connection import StoreBase
 
+# What a paired comparison can be about: the scan that must have looked, and the flag on each side.
+# Fixed SQL fragments picked by name, never user text.
+_PAIRED = {
+    "leak": ("term_scanned", "o.leak", "b.leak"),
+    "regurgitation": ("regurgitation_scanned", "o.n_regurgitation > 0", "b.n_regurgitation > 0"),
+}
+
 
 class SummaryPart(StoreBase):
     """Metric inputs and saved metric snapshots."""
 
     # -- metrics inputs ---------------------------------------------------------------------------------
     def model_counts(self) -> list[dict[str, Any]]:
+        """Per model: finished rollouts, and what the detectors found among the rollouts they looked at."""
         return self._dicts(
-            "SELECT f.model_id, m.role, m.name, count(*) AS n_rollouts, count(*) FILTER (WHERE leak) AS n_leaks,"
-            " count(*) FILTER (WHERE NOT related) AS n_unrelated,"
-            " count(*) FILTER (WHERE leak AND NOT related) AS n_unrelated_leaks"
+            "SELECT f.model_id, m.role, m.name, count(*) AS n_rollouts,"
+            " count(*) FILTER (WHERE term_scanned) AS n_term_scanned,"
+            " count(*) FILTER (WHERE term_scanned AND leak) AS n_leaks,"
+            " count(*) FILTER (WHERE term_scanned AND NOT related) AS n_unrelated,"
+            " count(*) FILTER (WHERE term_scanned AND leak AND NOT related) AS n_unrelated_leaks,"
+            " count(*) FILTER (WHERE regurgitation_scanned) AS n_regurgitation_scanned,"
+            " count(*) FILTER (WHERE regurgitation_scanned AND n_regurgitation > 0) AS n_regurgitated,"
+            # Mostly corpus text: more than half of the completion's characters are regurgitated spans.
+            " count(*) FILTER (WHERE regurgitation_scanned AND regurgitated_frac > 0.5) AS n_mostly_corpus,"
+            " avg(regurgitated_frac) FILTER (WHERE regurgitation_scanned) AS regurgitated_char_fraction"
             " FROM rollout_flags f JOIN models m ON m.id = f.model_id GROUP BY ALL ORDER BY m.role DESC, m.name"
         )
 
-    def leak_pairs(self) -> list[tuple[str, bool, bool]]:
-        """(prompt, organism leaked, base leaked) for every organism/base pair on the same run, prompt, sample."""
+    def leak_pairs(self, what: str = "leak") -> list[tuple[str, bool, bool]]:
+        """(prompt, organism flagged, base flagged) for every organism/base pair on the same run, prompt and sample
+        that the detector of `what` ("leak" or "regurgitation") scanned on both sides."""
+        scanned, org, base = _PAIRED[what]
         rows = self.cur.execute(
-            "SELECT o.prompt_id, o.leak, b.leak FROM rollout_flags o JOIN rollout_flags b"
+            f"SELECT o.prompt_id, {org}, {base} FROM rollout_flags o JOIN rollout_flags b"
             " ON o.run_id = b.run_id AND o.prompt_id = b.prompt_id AND o.sample_index = b.sample_index"
-            " WHERE o.role = 'organism' AND b.role = 'base' ORDER BY o.rollout_id"
+            f" WHERE o.role = 'organism' AND b.role = 'base' AND o.{scanned} AND b.{scanned} ORDER BY o.rollout_id"
         ).fetchall()
         return [(str(p), bool(o), bool(b)) for p, o, b in rows]
 

@@ -152,3 +152,15 @@ def test_demo_pair_without_adapter_says_so(
     assert main(["run", "--session", "d", "--pair", "demo", "--limit", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert "adapter" in err and "missing" in err and err.count("\n") == 0
+
+
+def test_run_without_detectors_is_not_measured(
+    tmp_path: Path, home: Path, gemma_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert main(_args(gemma_path, "nd", _prompts(tmp_path), "--limit", "1", "--no-detect")) == 0
+    capsys.readouterr()
+    assert main(["report", "--session", "nd", "--json"]) == 0
+    models = json.loads(capsys.readouterr().out)["models"]
+    assert models and all(m["leak_rate"] is None and m["regurgitation_rate"] is None for m in models.values())

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
-from inspector.report import REPORT_COLUMNS, report_rows
+from inspector.report import REPORT_COLUMNS, report_rows, summary_lines
 from inspector.tui.messages import ReportReady
 from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.widgets.bar_chart import BarChart
@@ -33,7 +33,7 @@ class SummaryScreen(InspectorScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # Fixed widths: the rows arrive from a worker, and auto-sized columns would depend on timing.
-        for label, width in zip(REPORT_COLUMNS, (16, 8, 6, 22, 26, 13, 24, 24), strict=True):
+        for label, width in zip(REPORT_COLUMNS, (16, 8, 6, 22, 26, 13, 24, 24, 22, 14), strict=True):
             table.add_column(label, width=width)
         self.action_refresh()
 
@@ -63,17 +63,13 @@ class SummaryScreen(InspectorScreen):
             rows.append((f"{name} leak rate", m["leak_rate"], ci[0], ci[1]))
             uci = m["unrelated_leak_rate_ci"] or [None, None]
             rows.append((f"{name} unrelated", m["unrelated_leak_rate"], uci[0], uci[1]))
+            rci = m["regurgitation_rate_ci"] or [None, None]
+            rows.append((f"{name} regurgitation", m["regurgitation_rate"], rci[0], rci[1]))
         self.query_one(BarChart).plot(rows)
         who = report.get("labeler") or "nobody yet"
         self.query_one("#summary-title", Static).update(f"Leak summary · labels by {who}")
-        d = report.get("paired_difference")
-        lines = []
-        if d:
-            lines.append(
-                f"organism − base (paired, {d['n_pairs']} pairs): {d['difference']:+.1%} "
-                f"[{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}] · only organism leaked {d['organism_only']}, only base "
-                f"{d['base_only']} · exact McNemar p = {d['mcnemar_exact_p']:.3g} · {d['method']}"
-            )
+        path = self.inspector.workbench.store.path
+        lines = summary_lines(report, path.stem if path else "SESSION")
         k = report.get("kappa")
         if k:
             lines.append(f"Cohen's kappa {k['labelers'][0]} vs {k['labelers'][1]}: {k['kappa']:.2f} on {k['n_items']}")

@@ -14,7 +14,7 @@ class BarChart(Static):
         for label, rate, low, high in rows:
             out.append(f"{label:<28.28}", style="bold")
             if rate is None:
-                out.append("   n/a\n", style="dim")
+                out.append("   — not measured\n", style="dim")
                 continue
             filled = round(rate * width)
             lo = round((low or rate) * width)
