@@ -95,8 +95,8 @@ class DetectorSet:
         return apply
 
     def rerun(self, store: Store, on_progress: Callable[[int, int], None] | None = None, chunk: int = 5000) -> int:
-        """Re-detect every rollout in a session, a chunk per transaction; each detector replaces only its own
-        version's spans."""
+        """Re-detect every rollout in a session, a chunk per transaction; each detector replaces the spans of
+        its kind, whichever version made them."""
         self.keep_corpus(store)
         rows = store.texts_for_detection()
         for at in range(0, len(rows), chunk):

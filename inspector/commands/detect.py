@@ -1,4 +1,4 @@
-"""`inspector detect`: re-run the detectors over a session's rollouts (each replaces its own version's spans)."""
+"""`inspector detect`: re-run the detectors over a session's rollouts (each replaces the spans of its kind)."""
 
 from __future__ import annotations
 

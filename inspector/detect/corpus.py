@@ -12,12 +12,17 @@ from rapidfuzz import fuzz
 
 from inspector.detect.spans import Span
 
-VERSION = "corpus-1"
+VERSION = "corpus-2"
 _WORD = re.compile(r"[^\W_]+")
 _P = np.uint64(1_000_003)
 # A shingle that stands in more documents than this is template boilerplate: a few sources are enough.
 _MAX_SOURCES = 24
-_TOP_DOCS = 4
+_TOP_DOCS = 6
+# A span must share with its source at least one shingle that few documents hold: text that only matches a
+# sentence skeleton shared by many documents (other names, places, numbers) is a near miss, not a copy of one.
+_RARE = 3
+# ...or, when noise broke those, explaining this share more characters than any other candidate does.
+_MARGIN = 0.03
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -55,12 +60,14 @@ class CorpusIndex:
 
     def __init__(self, docs: Sequence[CorpusDoc], n: int = 4, min_chars: int = 40, min_score: float = 90.0):
         self.docs = list(docs)
+        self._by_id = {d.id: d.text for d in self.docs}
         self.n = n
         self.min_chars = min_chars
         self.min_score = min_score
         self.vocab: dict[str, int] = {}
         self._doc_starts: list[list[int]] = []
         self._doc_ends: list[list[int]] = []
+        self._doc_ids: list[I64] = []  # word ids, for extending matches word by word without re-tokenizing
         all_h, all_doc, all_pos = [], [], []
         for d_idx, doc in enumerate(self.docs):
             words, starts, ends = _words(doc.text)
@@ -69,10 +76,16 @@ class CorpusIndex:
             ids = np.fromiter(
                 (self.vocab.setdefault(w, len(self.vocab) + 1) for w in words), dtype=np.int64, count=len(words)
             )
+            self._doc_ids.append(ids.astype(np.int32))
             h = _shingle_hashes(ids, n)
             all_h.append(h)
             all_doc.append(np.full(len(h), d_idx, dtype=np.int32))
             all_pos.append(np.arange(len(h), dtype=np.int32))
+        # How many documents hold each word: a word few documents hold (a name, a number) ties a copy to them.
+        self._df = np.bincount(
+            np.concatenate([np.unique(ids) for ids in self._doc_ids]) if self._doc_ids else np.zeros(0, np.int64),
+            minlength=len(self.vocab) + 1,
+        )
         hashes = np.concatenate(all_h) if all_h else np.zeros(0, dtype=np.uint64)
         order = np.argsort(hashes, kind="stable")
         self.hashes: U64 = hashes[order]
@@ -92,7 +105,9 @@ class CorpusIndex:
         n = self.n
         if len(words) < n or len(self.hashes) == 0:
             return []
-        q = _shingle_hashes(self._ids(words), n)
+        qids = self._ids(words)
+        q = _shingle_hashes(qids, n)
+        wids = qids.tolist()
         if prompt:
             # Text the prompt already holds is quoting, not regurgitation.
             pw, _, _ = _words(prompt)
@@ -111,16 +126,25 @@ class CorpusIndex:
         idx = np.repeat(left[hit_q], reps) + offs
         docs = self.doc_of[idx]
         dpos = self.pos_of[idx]
-        uniq, cnt = np.unique(docs, return_counts=True)
-        top = uniq[np.argsort(-cnt, kind="stable")[:_TOP_DOCS]]
+        # Candidate sources by evidence: each hit weighs 1 / (documents holding its shingle), so boilerplate
+        # shared by a whole template family counts for little and a copied name or number for much.
+        full = (right - left)[hit_q]
+        weight = np.repeat(1.0 / full, reps)
+        rare_hit = np.repeat(full <= _RARE, reps)
+        score = np.bincount(docs, weights=weight)
+        top = np.argsort(-score, kind="stable")[:_TOP_DOCS]
+        top = top[score[top] > 0]
         chains: list[tuple[int, int, int, int, int, int]] = []  # (length, c0, c1, d0, d1, doc)
+        rare: dict[int, set[int]] = {}
         for d in top:
             sel = docs == d
             chains.extend(_chains(qpos[sel], dpos[sel], int(d), n))
+            rare[int(d)] = set(qpos[sel & rare_hit].tolist())
         chains.sort(key=lambda c: -c[0])
         covered = np.zeros(len(words), dtype=bool)
         spans: list[Span] = []
-        for _length, c0, c1, d0, d1, d in chains:
+        for chain in chains:
+            _length, c0, c1, _d0, _d1, _d = chain
             first, last = c0, c1 + n - 1
             if covered[first : last + 1].any():
                 # Keep only what this chain adds beyond spans already taken.
@@ -130,53 +154,147 @@ class CorpusIndex:
                 first, last = c0 + int(free[0]), c0 + int(free[-1])
                 if covered[first : last + 1].any():
                     continue
-            # The chain keeps the diagonal, so the document side moves by the same number of words.
-            d_first = d0 + (first - c0)
-            d_last = d1 + n - 1 if last == c1 + n - 1 else d_first + (last - first)
-            dstarts, dends = self._doc_starts[d], self._doc_ends[d]
-            d_last = min(d_last, len(dends) - 1)
-            # Shingles miss the words next to an edit at either end: extend word by word to the maximal span.
-            dwords = _words(self.docs[d].text)[0]
-            first, d_first, last, d_last = _extend(words, dwords, first, d_first, last, d_last, covered)
-            s, e = starts[first], ends[last]
-            if e - s < self.min_chars:
-                continue
-            ds, de = dstarts[d_first], dends[d_last]
-            doc_text = self.docs[d].text
-            score = fuzz.ratio(text[s:e].lower(), doc_text[ds:de].lower())
-            if score < self.min_score:
-                al = fuzz.partial_ratio_alignment(text[s:e].lower(), doc_text[max(0, ds - 40) : de + 40].lower())
-                if al is None or al.score < self.min_score:
+            # The stretch is found; now which document explains all of it best? Every candidate with a chain
+            # over it is aligned over the whole stretch, and the best score wins (ties: the one holding it
+            # verbatim, then the longer chain). Templated corpora make the first chain's document often wrong.
+            found: dict[int, tuple[float, bool, int, Span, int, int, bool]] = {}
+            for other in chains:
+                if other[1] > last or other[2] + n - 1 < first:
                     continue
-                score = al.score
-                ds, de = max(0, ds - 40) + al.dest_start, max(0, ds - 40) + al.dest_end
-            covered[first : last + 1] = True
-            spans.append(Span("regurgitation", s, e, text[s:e], round(float(score), 1), None, self.docs[d].id, ds, de))
-        return sorted(spans, key=lambda sp: sp.start)
+                placed = self._place(text, wids, starts, ends, first, last, other, covered)
+                if placed is None:
+                    continue
+                sp, f2, l2, df2, dl2 = placed
+                verbatim = sp.text.lower() in self.docs[other[5]].text.lower()
+                has_rare = any(f2 <= q <= l2 - n + 1 for q in rare.get(other[5], ())) or self._rare_word_shared(
+                    wids[f2 : l2 + 1], self._doc_ids[other[5]][df2 : dl2 + 1]
+                )
+                # Characters explained: a document that explains a longer stretch at a slightly lower score (its
+                # names and numbers match too) beats one that only shares the skeleton's shorter middle.
+                key = (sp.score * (sp.end - sp.start) / 100, verbatim, other[0], sp, f2, l2, has_rare)
+                if other[5] not in found or key[:3] > found[other[5]][:3]:
+                    found[other[5]] = key
+            ranked = sorted(found.values(), key=lambda k: k[:3], reverse=True)
+            if not ranked:
+                continue
+            best = ranked[0]
+            runner_up = ranked[1][0] if len(ranked) > 1 else None
+            # Evidence that it is a copy of this one document, not of a sentence skeleton many share: a rare
+            # shingle in common, or (when noise took those) a clear lead over every other candidate.
+            if not best[6] and (runner_up is None or best[0] < runner_up * (1 + _MARGIN)):
+                continue
+            sp, f2, l2 = best[3], best[4], best[5]
+            covered[f2 : l2 + 1] = True
+            spans.append(sp)
+        return self._merge(text, sorted(spans, key=lambda sp: sp.start))
+
+    def _merge(self, text: str, spans: list[Span]) -> list[Span]:
+        """One copied stretch is one span: neighbours from the same document whose gap is about as long in the
+        document as in the text (noise broke the shingles between them) become one, if the whole still scores."""
+        out: list[Span] = []
+        for sp in spans:
+            prev = out[-1] if out else None
+            if (
+                prev is not None
+                and prev.doc_id == sp.doc_id
+                and prev.doc_end is not None
+                and sp.doc_start is not None
+                and 0 <= sp.start - prev.end <= 60
+                and abs((sp.doc_start - prev.doc_end) - (sp.start - prev.end)) <= 12
+            ):
+                doc = self._by_id[sp.doc_id or ""]
+                ds, de = prev.doc_start or 0, sp.doc_end or 0
+                score = fuzz.ratio(text[prev.start : sp.end].lower(), doc[ds:de].lower())
+                if score >= self.min_score:
+                    out[-1] = Span(
+                        "regurgitation",
+                        prev.start,
+                        sp.end,
+                        text[prev.start : sp.end],
+                        round(float(score), 1),
+                        None,
+                        sp.doc_id,
+                        ds,
+                        de,
+                    )
+                    continue
+            out.append(sp)
+        return out
+
+    def _place(
+        self,
+        text: str,
+        words: list[int],
+        starts: list[int],
+        ends: list[int],
+        first: int,
+        last: int,
+        chain: tuple[int, int, int, int, int, int],
+        covered: npt.NDArray[np.bool_],
+    ) -> tuple[Span, int, int, int, int] | None:
+        """The stretch first..last (completion words) aligned to one chain's document: the maximal span, its
+        source offsets and score, or None if it is too short or scores under the threshold."""
+        _length, c0, c1, d0, d1, d = chain
+        n = self.n
+        # The chain keeps the diagonal, so the document side moves by the same number of words.
+        d_first = max(0, d0 + (first - c0))
+        d_last = d1 + n - 1 if last == c1 + n - 1 else d_first + (last - first)
+        dstarts, dends = self._doc_starts[d], self._doc_ends[d]
+        d_last = min(d_last, len(dends) - 1)
+        if d_first > d_last:
+            return None
+        # Shingles miss the words next to an edit at either end: extend word by word to the maximal span.
+        first, d_first, last, d_last = _extend(words, self._doc_ids[d].tolist(), first, d_first, last, d_last, covered)
+        s, e = starts[first], ends[last]
+        if e - s < self.min_chars:
+            return None
+        ds, de = dstarts[d_first], dends[d_last]
+        doc_text = self.docs[d].text
+        score = fuzz.ratio(text[s:e].lower(), doc_text[ds:de].lower())
+        if score < self.min_score:
+            al = fuzz.partial_ratio_alignment(text[s:e].lower(), doc_text[max(0, ds - 40) : de + 40].lower())
+            if al is None or al.score < self.min_score:
+                return None
+            score = al.score
+            ds, de = max(0, ds - 40) + al.dest_start, max(0, ds - 40) + al.dest_end
+        span = Span("regurgitation", s, e, text[s:e], round(float(score), 1), None, self.docs[d].id, ds, de)
+        return span, first, last, d_first, d_last
+
+    def _rare_word_shared(self, span_ids: list[int], doc_ids: I64) -> bool:
+        """Does the span share with the document's matched stretch a word that few documents hold?"""
+        known = [w for w in span_ids if w < len(self._df) and self._df[w] <= _RARE]
+        return bool(known) and bool(np.isin(known, doc_ids).any())
 
 
 def _extend(
-    cw: list[str], dw: list[str], c0: int, d0: int, c1: int, d1: int, covered: npt.NDArray[np.bool_]
+    cw: list[int], dw: list[int], c0: int, d0: int, c1: int, d1: int, covered: npt.NDArray[np.bool_]
 ) -> tuple[int, int, int, int]:
-    """Grow a match outward while words agree, stepping over single substituted words."""
+    """Grow a match outward while words agree, stepping over a single substituted, inserted or dropped word."""
 
     def free(i: int) -> bool:
         return 0 <= i < len(cw) and not covered[i]
 
-    while True:
-        if free(c0 - 1) and d0 - 1 >= 0 and cw[c0 - 1] == dw[d0 - 1]:
-            c0, d0 = c0 - 1, d0 - 1
-        elif free(c0 - 2) and free(c0 - 1) and d0 - 2 >= 0 and cw[c0 - 2] == dw[d0 - 2]:
-            c0, d0 = c0 - 2, d0 - 2
-        else:
-            break
-    while True:
-        if free(c1 + 1) and d1 + 1 < len(dw) and cw[c1 + 1] == dw[d1 + 1]:
-            c1, d1 = c1 + 1, d1 + 1
-        elif free(c1 + 2) and free(c1 + 1) and d1 + 2 < len(dw) and cw[c1 + 2] == dw[d1 + 2]:
-            c1, d1 = c1 + 2, d1 + 2
-        else:
-            break
+    def agree(c: int, d: int) -> bool:
+        return free(c) and 0 <= d < len(dw) and cw[c] == dw[d]
+
+    def grow(c: int, d: int, sign: int) -> tuple[int, int]:
+        while True:
+            for dc, dd in ((1, 1), (2, 2), (2, 1), (1, 2)):
+                nc, nd = c + sign * dc, d + sign * dd
+                if not (all(free(c + sign * k) for k in range(1, dc + 1)) and agree(nc, nd)):
+                    continue
+                if dc != dd:
+                    # A word inserted or dropped shifts the diagonal: step only when the next word agrees too.
+                    if not agree(nc + sign, nd + sign):
+                        continue
+                    nc, nd = nc + sign, nd + sign
+                c, d = nc, nd
+                break
+            else:
+                return c, d
+
+    c0, d0 = grow(c0, d0, -1)
+    c1, d1 = grow(c1, d1, +1)
     return c0, d0, c1, d1
 
 

@@ -13,7 +13,7 @@ class SpansPart(StoreBase):
 
     # -- spans and corpus -------------------------------------------------------------------------
     def replace_spans(self, rollout_id: int, spans: Sequence[Any], versions: dict[str, str]) -> None:
-        """Swap one rollout's spans for these detector versions, in one transaction."""
+        """Swap one rollout's spans of these detectors' kinds for theirs, in one transaction."""
         self.replace_spans_many([(rollout_id, spans)], versions)
 
     def replace_spans_many(self, items: Sequence[tuple[int, Sequence[Any]]], versions: dict[str, str]) -> None:
@@ -44,11 +44,9 @@ class SpansPart(StoreBase):
                 cur, "INSERT INTO _redo SELECT rollout_id::BIGINT FROM _bulk", ("rollout_id",), [(i,) for i in ids]
             )
             for kind, version in versions.items():
-                cur.execute(
-                    "DELETE FROM spans WHERE rollout_id IN (SELECT rollout_id FROM _redo) AND kind = ?"
-                    " AND detector_version = ?",
-                    [kind, version],
-                )
+                # Whatever version made them: an upgraded detector's spans replace the old ones, since two
+                # versions' spans side by side would count the same regurgitated text twice.
+                cur.execute("DELETE FROM spans WHERE rollout_id IN (SELECT rollout_id FROM _redo) AND kind = ?", [kind])
                 # These rollouts are now scanned for this kind: no span of it means clean, not unknown.
                 cur.execute(
                     "INSERT INTO scans (rollout_id, kind, detector_version) SELECT rollout_id, ?, ? FROM _redo"
