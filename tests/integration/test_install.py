@@ -34,7 +34,9 @@ def test_wheel_runs_from_any_folder_and_writes_nothing_into_site_packages(tmp_pa
     venv = tmp_path / "venv"
     subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     # llama-cpp-python comes from this machine's wheelhouse, as in `make` (its build takes minutes).
-    where = subprocess.run(["make", "-s", "-C", str(PROJECT_ROOT), "wheelhouse"], capture_output=True, text=True)
+    where = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", str(PROJECT_ROOT), "wheelhouse"], capture_output=True, text=True
+    )
     wheelhouse = where.stdout.strip().splitlines()[-1]
     python = str(venv / "bin" / "python")
     subprocess.run(
