@@ -155,8 +155,9 @@ class CorpusIndex:
                 if covered[first : last + 1].any():
                     continue
             # The stretch is found; now which document explains all of it best? Every candidate with a chain
-            # over it is aligned over the whole stretch, and the best score wins (ties: the one holding it
-            # verbatim, then the longer chain). Templated corpora make the first chain's document often wrong.
+            # over it is aligned over the whole stretch, and the one explaining the most characters wins (ties:
+            # the one holding it verbatim, then the longer chain). In templated corpora the document of the
+            # longest chain is often only a skeleton-sharing neighbour.
             found: dict[int, tuple[float, bool, int, Span, int, int, bool]] = {}
             for other in chains:
                 if other[1] > last or other[2] + n - 1 < first:
