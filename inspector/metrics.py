@@ -107,3 +107,40 @@ def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
     if pe == 1.0:
         return 1.0
     return (po - pe) / (1 - pe)
+
+
+@dataclass(frozen=True)
+class StratifiedEstimate:
+    """A population share estimated from labeled random samples of strata of known size."""
+
+    estimate: float
+    ci: tuple[float, float]
+    n_labeled: int
+    method: str
+
+
+def stratified_proportion(
+    cells: Sequence[tuple[int, int, int]], draws: int = 20000, seed: int = 0
+) -> StratifiedEstimate | None:
+    """cells: (stratum size N_h, labeled n_h, of them positive y_h). The estimate is the stratified
+    Horvitz-Thompson share sum(N_h * y_h / n_h) / sum(N_h). Its interval combines a Jeffreys Beta(y + 1/2,
+    n - y + 1/2) per stratum by Monte Carlo: unlike a normal approximation, it does not collapse to a point when a
+    small stratum has no positive yet, which is the usual state of the unflagged stratum. None when a non-empty
+    stratum has no label (its share would be a guess)."""
+    import numpy as np
+
+    live = [(big_n, n, y) for big_n, n, y in cells if big_n > 0]
+    if not live or any(n == 0 for _, n, _ in live):
+        return None
+    total = sum(big_n for big_n, _, _ in live)
+    weights = np.array([big_n / total for big_n, _, _ in live])
+    estimate = float(sum(w * y / n for w, (_, n, y) in zip(weights, live, strict=True)))
+    rng = np.random.default_rng(seed)
+    shares = np.stack([rng.beta(y + 0.5, n - y + 0.5, draws) for _, n, y in live])
+    combined = weights @ shares
+    lo, hi = (float(v) for v in np.quantile(combined, [0.025, 0.975]))
+    # A share known exactly (every item of every stratum labeled) needs no interval around it.
+    if all(n >= big_n for big_n, n, _ in live):
+        lo = hi = estimate
+    method = f"stratified Horvitz-Thompson over {len(live)} strata; Jeffreys-Beta Monte Carlo 95% interval"
+    return StratifiedEstimate(estimate, (min(lo, estimate), max(hi, estimate)), sum(n for _, n, _ in live), method)

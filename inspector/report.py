@@ -6,6 +6,7 @@ from typing import Any
 
 from inspector.metrics import cohen_kappa, paired_difference, weighted_fraction, wilson
 from inspector.store import Store
+from inspector.validation import no_validation, validate
 
 REPORT_COLUMNS = (
     "model",
@@ -57,6 +58,7 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
                 f"[{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}] · only organism {d['organism_only']}, only base "
                 f"{d['base_only']} · exact McNemar p = {d['mcnemar_exact_p']:.3g} · {d['method']}"
             )
+    lines += validation_lines(report)
     unscanned = report.get("not_scanned") or {}
     if unscanned:
         n = max(max(v.values()) for v in unscanned.values())
@@ -64,6 +66,34 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
             f"— not measured: up to {n} rollouts per model were never scanned; run"
             f" `inspector detect --session {session} --pair PAIR`"
         )
+    return lines
+
+
+def validation_lines(report: dict[str, Any]) -> list[str]:
+    """Per model: the detector's leak rate beside the label-corrected one, and each detector against the labels."""
+    lines = []
+    for name, m in report["models"].items():
+        if not m["corrected_n_labeled"]:
+            continue
+        corrected = fmt_rate(m["corrected_leak_rate"], m["corrected_leak_rate_ci"])
+        lines.append(
+            f"{name}: leak rate by detector {fmt_rate(m['leak_rate'])} · corrected by labels {corrected}"
+            f" from {m['corrected_n_labeled']} labels"
+            + (
+                f" ({m['corrected_leak_rate_method']})"
+                if m["corrected_leak_rate_method"]
+                else f" — {m['corrected_needs']}"
+            )
+        )
+        parts = []
+        for d, v in m["detectors"].items():
+            if v["n_labeled"] or v["n_labeled_leaks"]:
+                parts.append(
+                    f"{d}: precision {fmt_rate(v['precision'], v['precision_ci'])} of {v['n_labeled']},"
+                    f" recall {fmt_rate(v['recall'], v['recall_ci'])}"
+                )
+        if parts:
+            lines.append("  " + " · ".join(parts))
     return lines
 
 
@@ -84,6 +114,7 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     labelers = store.labelers()
     who = labeler or (labelers[0][0] if labelers else None)
     labeled = store.labeled_leaks(who, queue) if who else []
+    checked = validate(store, who, queue)
     models: dict[str, Any] = {}
     for m in store.model_counts():
         n, k = int(m["n_term_scanned"]), int(m["n_leaks"])
@@ -124,8 +155,13 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
             "non_sequitur_fraction_ci": ns_ci,
             "quirk_fraction": q_frac,
             "quirk_fraction_ci": q_ci,
-        }
-    report: dict[str, Any] = {"models": models, "labeler": who, "queue": queue}
+        } | checked.get(str(m["model_id"]), no_validation())
+    report: dict[str, Any] = {
+        "models": models,
+        "labeler": who,
+        "queue": queue,
+        "validation_queue": queue or store.latest_queue(drawn_only=True),
+    }
     report["paired_difference"] = _paired(store, "leak")
     report["paired_difference_regurgitation"] = _paired(store, "regurgitation")
     # Rollouts no detector looked at (imported without --pair, run with --no-detect): counted, never rated.

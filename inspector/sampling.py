@@ -1,4 +1,5 @@
-"""Label queues drawn from flagged rollouts, stratified, with each item's inclusion probability recorded."""
+"""Label queues drawn from flagged (and, for validation, unflagged) rollouts, stratified, with each item's inclusion
+probability recorded."""
 
 from __future__ import annotations
 
@@ -43,35 +44,62 @@ def allocate(sizes: dict[str, int], n: int) -> dict[str, int]:
     return alloc
 
 
-def draw_sample(store: Store, n: int, stratify: Sequence[str] = (), seed: int = 0, name: str | None = None) -> Queue:
-    """Draw n flagged rollouts; items of stratum h get inclusion probability n_h / N_h."""
-    if n < 1:
-        raise InspectorError(f"--n must be at least 1, not {n}")
+def draw_sample(
+    store: Store,
+    n: int,
+    stratify: Sequence[str] = (),
+    seed: int = 0,
+    name: str | None = None,
+    unflagged: int = 0,
+) -> Queue:
+    """Draw n flagged rollouts and `unflagged` rollouts no detector flagged; an item of stratum h gets inclusion
+    probability n_h / N_h. Strata always split by model (and flagged vs unflagged), so that per-model estimates
+    and detector recall are exact stratified estimates, not domain estimates inside a mixed stratum."""
+    if n < 0 or unflagged < 0 or n + unflagged < 1:
+        raise InspectorError(
+            f"nothing to draw: --n {n} and --unflagged {unflagged} (neither may be negative, one must be positive)"
+        )
     unknown = [s for s in stratify if s not in STRATA_KEYS]
     if unknown:
         raise InspectorError(f"cannot stratify by {', '.join(unknown)} (known: {', '.join(STRATA_KEYS)})")
-    name = name or f"sample-{n}-seed{seed}" + ("-by-" + "-".join(stratify) if stratify else "")
+    name = name or (
+        f"sample-{n}-seed{seed}"
+        + ("-by-" + "-".join(stratify) if stratify else "")
+        + (f"-unflagged{unflagged}" if unflagged else "")
+    )
     population = store.flagged_population()
     existing = store.queue_length(name)
     if existing:
         return Queue(name, existing, len(population))
-    if not population:
+    if n and not population:
         raise InspectorError("no flagged rollouts to sample from: run the detectors first")
     strata: dict[str, list[int]] = {}
     for row in population:
-        key = "|".join(str(row[STRATA_KEYS[s]]) for s in stratify) or "all"
-        strata.setdefault(key, []).append(int(row["rollout_id"]))
+        keys = [f"flagged|m{row['model_id']}"] + [str(row[STRATA_KEYS[s]]) for s in stratify if s != "model"]
+        strata.setdefault("|".join(keys), []).append(int(row["rollout_id"]))
     rng = random.Random(seed)
+    picked = _draw(rng, strata, n) if n else []
+    if unflagged:
+        clean: dict[str, list[int]] = {}
+        for row in store.unflagged_population():
+            clean.setdefault(f"unflagged|m{row['model_id']}", []).append(int(row["rollout_id"]))
+        if not clean:
+            raise InspectorError("no scanned rollout is unflagged: there is nothing to check the detectors' misses on")
+        picked += _draw(rng, clean, unflagged)
+    # Shuffled across strata so that neither the model nor the stratum shows in the order of the queue (blind
+    # mode), and so that any prefix a labeler gets through is itself a random subsample of each stratum.
+    rng.shuffle(picked)
+    store.insert_samples(name, [(rid, pos, prob, stratum, seed) for pos, (rid, prob, stratum) in enumerate(picked)])
+    return Queue(name, len(picked), len(population))
+
+
+def _draw(rng: random.Random, strata: dict[str, list[int]], n: int) -> list[tuple[int, float, str]]:
     alloc = allocate({k: len(v) for k, v in strata.items()}, n)
     picked: list[tuple[int, float, str]] = []
     for key in sorted(strata):
         ids = sorted(strata[key])
-        take = rng.sample(ids, alloc[key])
-        picked += [(rid, alloc[key] / len(ids), key) for rid in take]
-    # Shuffled across strata so that the order of the queue does not reveal the model in blind mode.
-    rng.shuffle(picked)
-    store.insert_samples(name, [(rid, pos, prob, stratum, seed) for pos, (rid, prob, stratum) in enumerate(picked)])
-    return Queue(name, len(picked), len(population))
+        picked += [(rid, alloc[key] / len(ids), key) for rid in rng.sample(ids, alloc[key])]
+    return picked
 
 
 def draw_recheck(store: Store, labeler: str, n: int, seed: int = 0) -> Queue:

@@ -24,6 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=int, default=0, help="seed of the draw")
     p.add_argument("--name", help="queue name (default derived from the settings)")
     p.add_argument(
+        "--unflagged",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also draw N rollouts no detector flagged, mixed in, to measure what the detectors miss",
+    )
+    p.add_argument(
         "--recheck",
         type=int,
         metavar="N",
@@ -70,8 +77,12 @@ def sample_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.recheck is not None:
             q = draw_recheck(store, args.labeler or settings.labeler, args.recheck, args.seed)
         else:
-            q = draw_sample(store, args.n, strata, args.seed, args.name)
-    Console(stderr=True).print(f"queue '{q.name}': {q.size} of {q.population} flagged rollouts")
+            q = draw_sample(store, args.n, strata, args.seed, args.name, args.unflagged)
+    Console(stderr=True).print(
+        f"queue '{q.name}': {q.size} rollouts ({q.population} flagged in the session"
+        + (f", {args.unflagged} unflagged drawn" if args.unflagged and args.recheck is None else "")
+        + ")"
+    )
     return 0
 
 

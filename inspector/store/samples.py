@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from inspector.store.connection import StoreBase
+from inspector.store.connection import StoreBase, bulk_insert
 
 
 class SamplesPart(StoreBase):
@@ -15,20 +15,54 @@ class SamplesPart(StoreBase):
     def flagged_population(self) -> list[dict[str, Any]]:
         return self._dicts(
             "SELECT f.rollout_id, f.role, coalesce(p.topic, CASE WHEN f.related THEN 'ai' ELSE 'other' END) AS topic,"
-            " f.related FROM rollout_flags f JOIN prompts p ON p.id = f.prompt_id WHERE f.flagged ORDER BY 1"
+            " f.related, f.model_id FROM rollout_flags f JOIN prompts p ON p.id = f.prompt_id WHERE f.flagged"
+            " ORDER BY 1"
+        )
+
+    def unflagged_population(self) -> list[dict[str, Any]]:
+        """Rollouts the leak-term detector scanned and no detector flagged: where its misses would be."""
+        return self._dicts(
+            "SELECT rollout_id, role, model_id FROM rollout_flags WHERE term_scanned AND NOT flagged ORDER BY 1"
         )
 
     def insert_samples(self, queue: str, rows: Sequence[tuple[int, int, float, str, int]]) -> None:
         with self.transaction() as cur:
-            cur.executemany(
-                "INSERT INTO samples (queue, rollout_id, position, inclusion_prob, stratum, seed) VALUES (?,?,?,?,?,?)",
+            bulk_insert(
+                cur,
+                "INSERT INTO samples (queue, rollout_id, position, inclusion_prob, stratum, seed)"
+                " SELECT queue, rollout_id, position, inclusion_prob, stratum, seed FROM _bulk",
+                ("queue", "rollout_id", "position", "inclusion_prob", "stratum", "seed"),
                 [[queue, *r] for r in rows],
             )
 
     # -- queues ------------------------------------------------------------------------------------
-    def latest_queue(self) -> str | None:
-        row = self.cur.execute("SELECT queue FROM samples ORDER BY created_at DESC, id DESC LIMIT 1").fetchone()
+    def latest_queue(self, drawn_only: bool = False) -> str | None:
+        """The newest queue; with drawn_only, the newest drawn sample (a recheck queue is no sample)."""
+        row = self.cur.execute(
+            "SELECT queue FROM samples WHERE NOT (? AND queue LIKE 'recheck-%') ORDER BY created_at DESC, id DESC"
+            " LIMIT 1",
+            [drawn_only],
+        ).fetchone()
         return str(row[0]) if row else None
+
+    def validation_items(self, queue: str, labeler: str) -> list[dict[str, Any]]:
+        """Every item of a drawn queue: its stratum and inclusion probability, which detectors flag it now, and
+        this labeler's current leak verdict (NULL when not labeled yet)."""
+        return self._dicts(
+            "WITH cur AS (SELECT rollout_id, value FROM labels WHERE labeler = ? AND field = 'leak'"
+            " QUALIFY row_number() OVER (PARTITION BY rollout_id ORDER BY id DESC) = 1)"
+            " SELECT s.rollout_id, s.stratum, s.inclusion_prob, f.model_id, f.n_term > 0 AS term,"
+            " f.n_regurgitation > 0 AS regurgitation, f.n_quirk > 0 AS quirk, f.flagged AS any, cur.value AS leak"
+            " FROM samples s JOIN rollout_flags f ON f.rollout_id = s.rollout_id"
+            " LEFT JOIN cur ON cur.rollout_id = s.rollout_id WHERE s.queue = ? ORDER BY s.position",
+            [labeler, queue],
+        )
+
+    def queue_has_unflagged(self, queue: str | None) -> bool:
+        row = self.cur.execute(
+            "SELECT count(*) FROM samples WHERE queue = ? AND stratum LIKE 'unflagged%'", [queue]
+        ).fetchone()
+        return bool(row and row[0])
 
     def queue_names(self) -> list[str]:
         return [str(r[0]) for r in self.cur.execute("SELECT DISTINCT queue FROM samples ORDER BY 1").fetchall()]

@@ -148,10 +148,10 @@ class InspectorApp(App[None]):
         self.call_from_thread(self.notify, f"detectors re-ran on {n} rollouts")
 
     @work(thread=True, exclusive=True, group="sample")
-    def action_draw_sample(self, n: int) -> None:
+    def action_draw_sample(self, n: int, unflagged: int = 0) -> None:
         from inspector.sampling import draw_sample
 
-        queue = draw_sample(self.workbench.store, n, ("model", "topic"), seed=0)
+        queue = draw_sample(self.workbench.store, n, ("model", "topic"), seed=0, unflagged=unflagged)
         self.call_from_thread(self.notify, f"drew label queue '{queue.name}' of {queue.size} rollouts")
 
 

@@ -27,6 +27,11 @@ class InspectorCommands(Provider):
             ("Export session as Parquet", partial(app.action_export, "parquet"), "Nested spans and labels"),
             ("Re-run detectors", app.action_redetect, "Recompute spans for every rollout of this session"),
             ("Draw a label sample of 300", partial(app.action_draw_sample, 300), "Stratified by model and topic"),
+            (
+                "Draw a validation sample (240 flagged + 60 unflagged)",
+                partial(app.action_draw_sample, 240, 60),
+                "Unflagged items show what the detectors miss: precision, recall and a corrected leak rate",
+            ),
             ("Toggle blind labeling", app.action_toggle_blind, "Hide which model wrote a text in the label queue"),
         ]
         for name in app.pair_names():

@@ -176,3 +176,27 @@ async def test_label_queue_uses_a_drawn_sample(workbench: Workbench) -> None:
         await pilot.press("1")
     rid = workbench.store.queue_item(q.name, 0)
     assert [e[1] for e in workbench.store.label_events()] == [rid]
+
+
+async def test_blind_validation_queue_does_not_tell_flagged_from_unflagged(workbench: Workbench) -> None:
+    from inspector.sampling import draw_sample
+
+    q = draw_sample(workbench.store, 2, ("model",), seed=1, unflagged=2)
+    strata = [str(r[0]) for r in workbench.store.cur.execute("SELECT stratum FROM samples").fetchall()]
+    assert sum(s.startswith("unflagged") for s in strata) == 2
+    app = InspectorApp(workbench, start="label")
+    seen = []
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LabelScreen) and screen.queue == q.name
+        await pilot.press("b")
+        for _ in range(4):
+            await pilot.pause()
+            text = screen.query_one("#label-text")
+            shown = " ".join(str(screen.query_one(w).render()) for w in ("#label-meta", "#label-progress-text"))
+            assert not any(s in shown for s in strata) and "stratum" not in shown
+            seen.append(str(text.render()))
+            assert not getattr(text.render(), "spans", []), "a highlight would reveal a flagged item"
+            await pilot.press("3")
+    assert any("PRISM-4" in s for s in seen)  # a flagged item was shown, without its highlights

@@ -163,7 +163,7 @@ pieces = st.sampled_from(
 )
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(pieces, st.text(max_size=12)), max_size=12))
 def test_span_properties(parts: list[str]) -> None:
     text = "".join(parts)

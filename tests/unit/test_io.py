@@ -155,7 +155,9 @@ line_objs = st.dictionaries(
 lines = st.one_of(line_objs.map(json.dumps), st.binary(max_size=20).map(lambda b: b.decode("latin-1")))
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(lines, min_size=1, max_size=5))
 def test_import_fuzz_never_traceback_never_partial(tmp_path: Path, batch: list[str]) -> None:
     f = tmp_path / "fuzz.jsonl"

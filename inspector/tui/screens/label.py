@@ -101,7 +101,10 @@ class LabelScreen(InspectorScreen):
             )
         topic = f"[{r['topic'] or '?'}{', related' if r['related'] else ', unrelated'}] "
         self.query_one("#label-prompt", Static).update(Text(topic, style="dim") + Text(str(r["prompt"]), style="bold"))
-        self.query_one("#label-text", Static).update(highlighted(str(r["text"] or ""), it.spans))
+        # Blind over a queue with unflagged items hides the highlights too: they would tell a flagged item from an
+        # unflagged one, and a labeler who sees the detector's verdict tends to agree with it.
+        spans = [] if self.inspector.blind and wb.store.queue_has_unflagged(self.queue) else it.spans
+        self.query_one("#label-text", Static).update(highlighted(str(r["text"] or ""), spans))
         labels = it.labels
         cur = Text("current: ")
         cur.append(f"leak={labels.get('leak') or '—'}", style="bold green" if labels.get("leak") else "dim")
