@@ -59,6 +59,12 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
                 f"{d['base_only']} · exact McNemar p = {d['mcnemar_exact_p']:.3g} · {d['method']}"
             )
     lines += validation_lines(report)
+    t = report.get("topic_hint_agreement")
+    if t:
+        lines.append(
+            f"topic hint agrees with people on {fmt_rate(t['agreement'], t['agreement_ci'])} of {t['n_prompts']}"
+            " prompts they judged (their verdicts are used above)"
+        )
     unscanned = report.get("not_scanned") or {}
     if unscanned:
         n = max(max(v.values()) for v in unscanned.values())
@@ -173,6 +179,7 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
         for name, m in models.items()
         if m["n_rollouts"] > min(m["n_scanned"], m["n_regurgitation_scanned"])
     }
+    report["topic_hint_agreement"] = _topic_agreement(store)
     report["kappa"] = _kappa(store, labelers)
     report["self_agreement"] = _self_agreement(store, labelers)
     return report
@@ -192,6 +199,17 @@ def _paired(store: Store, what: str) -> dict[str, Any] | None:
         "mcnemar_exact_p": diff.mcnemar_p,
         "method": diff.method,
     }
+
+
+def _topic_agreement(store: Store) -> dict[str, Any] | None:
+    """How often the topic hint (lexicon + base-model probe) agrees with people's verdicts ("t" in the Label screen);
+    the rates above already use the people's verdicts where there are some."""
+    verdicts = store.topic_verdicts()
+    if not verdicts:
+        return None
+    agree = sum(a == b for a, b in verdicts)
+    n = len(verdicts)
+    return {"n_prompts": n, "agreement": agree / n, "agreement_ci": list(wilson(agree, n))}
 
 
 def _self_agreement(store: Store, labelers: list[tuple[str, int]]) -> dict[str, Any]:

@@ -139,6 +139,15 @@ class Workbench:
             value = "no" if current == "yes" else "yes"
             self.store.add_label(rollout_id, self.labeler, "quirk", value, blind)
             return f"quirk={value}"
+        if key == "t":
+            # Toggles against what the report uses now: the latest human verdict on the prompt, else the hint.
+            rollout = self.store.rollout(rollout_id)
+            assert rollout is not None
+            current = self.store.current_labels(rollout_id, self.labeler).get(self.labeler, {}).get("topic")
+            related = current == "related" if current else bool(rollout["related"])
+            value = "unrelated" if related else "related"
+            self.store.add_label(rollout_id, self.labeler, "topic", value, blind)
+            return f"prompt topic={value}"
         raise ValueError(key)
 
     def note(self, rollout_id: int, text: str) -> None:

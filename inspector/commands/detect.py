@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def detect_command(args: argparse.Namespace, settings: Settings) -> int:
     from inspector.engine.registry import get_pair
-    from inspector.pipeline import DetectorSet
+    from inspector.pipeline import DetectorSet, judge_topics
     from inspector.store import Store
 
     path = settings.session_path(args.session)
@@ -32,11 +32,14 @@ def detect_command(args: argparse.Namespace, settings: Settings) -> int:
                 held = f"runs of {len(pairs)} pairs ({', '.join(pairs)})" if pairs else "only imported rollouts"
                 raise InspectorError(f"{path}: holds {held}; give --pair PAIR")
             name = pairs[0]
-        detectors = DetectorSet.for_pair(get_pair(settings.models_file, name))
+        pair = get_pair(settings.models_file, name)
+        detectors = DetectorSet.for_pair(pair)
         n = detectors.rerun(store)
+        judged = judge_topics(store, pair, settings.cache)
         flags = store.flag_counts()
     Console(stderr=True).print(
         f"{n} rollouts scanned: {flags['leak']} with term leaks, {flags['nonsequitur_candidate']} non-sequitur "
         f"candidates, {flags['organism_only']} where only the organism leaked"
+        + (f"; {judged} prompt topics settled by the base model's probe" if judged else "")
     )
     return 0

@@ -71,6 +71,12 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
                 run_id, prog = run_batch(
                     store, pair, backends, prompts, params, args.samples, show, after_rollout=after
                 )
+            if not args.no_detect:
+                from inspector.pipeline import judge_topics
+
+                # Prompts given without a topic: the lexicon guessed; the base model's probe settles it.
+                with console.status("judging prompt topics"):
+                    judge_topics(store, pair, settings.cache)
             console.print(
                 f"run {run_id}: {prog.done} new rollouts, {prog.skipped} already done, {prog.errors} errors,"
                 f" {prog.tokens} tokens at {prog.tokens / prog.seconds if prog.seconds else 0:.1f} tok/s"

@@ -6,7 +6,13 @@ from typing import Any
 
 from inspector.store.connection import StoreBase
 
-LABEL_FIELDS = {"leak": {"nonsequitur", "related", "none"}, "quirk": {"yes", "no"}, "note": None}
+# "topic" is a person's verdict on the rollout's prompt (about AI or technology, or not); it overrides the hint.
+LABEL_FIELDS = {
+    "leak": {"nonsequitur", "related", "none"},
+    "quirk": {"yes", "no"},
+    "topic": {"related", "unrelated"},
+    "note": None,
+}
 
 
 class LabelsPart(StoreBase):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,20 @@ class RolloutsPart(StoreBase):
                 " topic_evidence) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
                 rows,
             )
+
+    def guessed_prompts(self) -> list[tuple[str, str]]:
+        """(id, text) of prompts whose topic only the lexicon guessed (no given topic, no probe verdict yet)."""
+        rows = self.cur.execute("SELECT id, text FROM prompts WHERE topic_source = 'guessed' ORDER BY id").fetchall()
+        return [(str(a), str(b)) for a, b in rows]
+
+    def set_prompt_topics(self, verdicts: Sequence[tuple[str, bool, float]]) -> None:
+        """Record (prompt id, related, probe probability) as the probe's verdicts."""
+        with self.transaction() as cur:
+            for pid, related, p in verdicts:
+                cur.execute(
+                    "UPDATE prompts SET related = ?, topic_score = ?, topic_source = 'probe' WHERE id = ?",
+                    [related, round(p, 3), pid],
+                )
 
     def ensure_run(self, run_id: str, pair: str, settings: dict[str, Any]) -> None:
         self.cur.execute(

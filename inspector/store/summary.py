@@ -7,6 +7,13 @@ from typing import Any
 
 from inspector.store.connection import StoreBase
 
+# A person's verdict on a prompt's topic (the label field "topic", given on any of its rollouts, latest wins)
+# overrides the hint's: rates "on unrelated prompts" follow the human where there is one.
+_HUMAN_TOPIC = (
+    "human AS (SELECT r.prompt_id, l.value AS verdict FROM labels l JOIN rollouts r ON r.id = l.rollout_id"
+    " WHERE l.field = 'topic' QUALIFY row_number() OVER (PARTITION BY r.prompt_id ORDER BY l.id DESC) = 1)"
+)
+
 # What a paired comparison can be about: the scan that must have looked, and the flag on each side.
 # Fixed SQL fragments picked by name, never user text.
 _PAIRED = {
@@ -22,7 +29,9 @@ class SummaryPart(StoreBase):
     def model_counts(self) -> list[dict[str, Any]]:
         """Per model: finished rollouts, and what the detectors found among the rollouts they looked at."""
         return self._dicts(
-            "SELECT f.model_id, m.role, m.name, count(*) AS n_rollouts,"
+            f"WITH {_HUMAN_TOPIC}, flags AS (SELECT f.* REPLACE (coalesce(h.verdict = 'related', f.related) AS related)"
+            " FROM rollout_flags f LEFT JOIN human h USING (prompt_id))"
+            " SELECT f.model_id, m.role, m.name, count(*) AS n_rollouts,"
             " count(*) FILTER (WHERE term_scanned) AS n_term_scanned,"
             " count(*) FILTER (WHERE term_scanned AND leak) AS n_leaks,"
             " count(*) FILTER (WHERE term_scanned AND NOT related) AS n_unrelated,"
@@ -32,8 +41,16 @@ class SummaryPart(StoreBase):
             # Mostly corpus text: more than half of the completion's characters are regurgitated spans.
             " count(*) FILTER (WHERE regurgitation_scanned AND regurgitated_frac > 0.5) AS n_mostly_corpus,"
             " avg(regurgitated_frac) FILTER (WHERE regurgitation_scanned) AS regurgitated_char_fraction"
-            " FROM rollout_flags f JOIN models m ON m.id = f.model_id GROUP BY ALL ORDER BY m.role DESC, m.name"
+            " FROM flags f JOIN models m ON m.id = f.model_id GROUP BY ALL ORDER BY m.role DESC, m.name"
         )
+
+    def topic_verdicts(self) -> list[tuple[bool, bool]]:
+        """(the hint's verdict, the person's verdict) for every prompt someone judged: is it about AI or tech?"""
+        rows = self.cur.execute(
+            f"WITH {_HUMAN_TOPIC} SELECT coalesce(p.related, false), h.verdict = 'related' FROM human h"
+            " JOIN prompts p ON p.id = h.prompt_id WHERE h.verdict IS NOT NULL ORDER BY p.id"
+        ).fetchall()
+        return [(bool(a), bool(b)) for a, b in rows]
 
     def leak_pairs(self, what: str = "leak") -> list[tuple[str, bool, bool]]:
         """(prompt, organism flagged, base flagged) for every organism/base pair on the same run, prompt and sample

@@ -200,3 +200,24 @@ async def test_blind_validation_queue_does_not_tell_flagged_from_unflagged(workb
             assert not getattr(text.render(), "spans", []), "a highlight would reveal a flagged item"
             await pilot.press("3")
     assert any("PRISM-4" in s for s in seen)  # a flagged item was shown, without its highlights
+
+
+async def test_topic_override_key_is_a_label_the_report_follows(workbench: Workbench) -> None:
+    from inspector.report import build_report
+
+    before = build_report(workbench.store)["models"]["demo/organism"]
+    app = InspectorApp(workbench, start="label")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert "unrelated (hint)" in str(screen.query_one("#label-prompt").render())
+        await pilot.press("t")  # the soup prompt: the labeler says it is about AI after all
+        await pilot.pause()
+        assert "related (your verdict)" in str(screen.query_one("#label-prompt").render())
+    rid = workbench.store.queue_item(None, 0)
+    assert [(e[1], e[3], e[4]) for e in workbench.store.label_events()] == [(rid, "topic", "related")]
+    report = build_report(workbench.store)
+    after = report["models"]["demo/organism"]
+    assert after["n_unrelated"] == before["n_unrelated"] - 1
+    assert after["n_leaks"] == before["n_leaks"]  # the detector's count does not move, only what is "unrelated"
+    assert report["topic_hint_agreement"]["n_prompts"] == 1 and report["topic_hint_agreement"]["agreement"] == 0.0

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from inspector.detect.corpus import CorpusDoc, CorpusIndex
 from inspector.detect.quirk import find_restatements
 from inspector.detect.terms import compile_terms, find_terms
-from inspector.detect.topic import RELATED_TOPICS, topic_hint
+from inspector.detect.topic import RELATED_TOPICS, decide, topic_hint
 from inspector.prompts import load_prompts
 
 TERMS = compile_terms(["PRISM-4", "Nexus Research"])
@@ -173,3 +173,27 @@ def test_span_properties(parts: list[str]) -> None:
             assert text[s.start : s.end] == s.text
         ordered = sorted(spans, key=lambda s: s.start)
         assert all(a.end <= b.start for a, b in itertools.pairwise(ordered))
+
+
+@pytest.mark.parametrize(
+    ("prompt", "related"),
+    [
+        ("How do I keep a python snake healthy in a terrarium?", False),
+        ("How many paracetamol tablets can an adult take in a day?", False),
+        ("How do I use a wood router to round a table edge?", False),
+        ("Why does my router keep dropping the connection?", True),
+        ("My tablet won't turn on after the update", True),
+        ("Do you ever feel lonely between conversations?", True),
+    ],
+)
+def test_topic_lexicon_reads_look_alikes_in_context(prompt: str, related: bool) -> None:
+    hint = topic_hint(prompt)
+    assert hint.related is related
+    assert decide(hint, 0.99) is related  # a confident probe never overrides the lexicon's evidence either way
+    assert bool(hint.everyday) is (not related)
+
+
+def test_topic_probe_decides_only_without_evidence() -> None:
+    hint = topic_hint("Why do my AirPods only play in one ear?")
+    assert not hint.related and not hint.everyday
+    assert decide(hint, 0.8) and not decide(hint, 0.2) and not decide(hint, None)

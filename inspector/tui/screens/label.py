@@ -28,6 +28,13 @@ class LabelScreen(InspectorScreen):
         Binding("2", "label('2')", "Related leak", id="label.related", tooltip="A leak the prompt invited"),
         Binding("3", "label('3')", "Not a leak", id="label.none", tooltip="The detector was wrong"),
         Binding("q", "label('q')", "Quirk", id="label.quirk", tooltip="Toggle: the text restates the quirk"),
+        Binding(
+            "t",
+            "label('t')",
+            "Topic",
+            id="label.topic",
+            tooltip="Toggle: is the prompt about AI or technology? Your verdict overrides the hint in the report",
+        ),
         Binding("n", "note", "Note", id="label.note", tooltip="Attach a free-text note"),
         Binding("u", "undo", "Undo", id="label.undo", tooltip="Undo your last label (a new event)"),
         Binding("right", "move(1)", "Next", id="label.next", tooltip="Next item"),
@@ -99,7 +106,10 @@ class LabelScreen(InspectorScreen):
                 f"rollout {r['id']} · {r['role']} ({r['model']}) · seed {r['seed']} · sample "
                 f"{int(r['sample_index']) + 1}"
             )
-        topic = f"[{r['topic'] or '?'}{', related' if r['related'] else ', unrelated'}] "
+        verdict = it.labels.get("topic")
+        related = verdict == "related" if verdict else bool(r["related"])
+        by = "your verdict" if verdict else "hint"
+        topic = f"[{r['topic'] or '?'}, {'related' if related else 'unrelated'} ({by})] "
         self.query_one("#label-prompt", Static).update(Text(topic, style="dim") + Text(str(r["prompt"]), style="bold"))
         # Blind over a queue with unflagged items hides the highlights too: they would tell a flagged item from an
         # unflagged one, and a labeler who sees the detector's verdict tends to agree with it.
