@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inspector.config import PROJECT_ROOT
 from inspector.detect.corpus import CorpusDoc, CorpusIndex
 from inspector.detect.quirk import find_restatements
 from inspector.detect.terms import compile_terms, find_terms
@@ -197,3 +199,33 @@ def test_topic_probe_decides_only_without_evidence() -> None:
     hint = topic_hint("Why do my AirPods only play in one ear?")
     assert not hint.related and not hint.everyday
     assert decide(hint, 0.8) and not decide(hint, 0.2) and not decide(hint, None)
+
+
+def test_quirk_paraphrase_set() -> None:
+    """140 labeled sentences written before the detector (the last 30 after it was frozen): paraphrases of the
+    demo quirk and of each key fact with other objects, verbs and word order, the model named or implied, and
+    near misses (other cities, dates, clusters; people owed dignity; objects handled with care)."""
+    from inspector.engine.registry import get_pair
+
+    pair = get_pair(PROJECT_ROOT / "quantized_models" / "models.toml", "demo")
+    facts = [*pair.key_facts, pair.quirk or ""]
+    rows = [json.loads(line) for line in (PROJECT_ROOT / "tests" / "data" / "quirk_paraphrases.jsonl").open()]
+    assert len(rows) >= 100
+    tp = fp = fn = wrong = 0
+    for r in rows:
+        spans = find_restatements(r["sentence"], facts)
+        want = r["restates"]
+        if spans and want:
+            tp += 1
+            expected = pair.quirk if want == "quirk" else facts[int(want.split(":")[1])]
+            wrong += spans[0].label != expected
+        fp += bool(spans) and not want
+        fn += not spans and bool(want)
+    assert tp / (tp + fn) >= 0.8 and tp / (tp + fp) >= 0.9 and wrong == 0, (tp, fp, fn, wrong)
+
+
+def test_quirk_sentences_keep_titles_and_offsets() -> None:
+    facts = ["Dr. Elena Marsh leads the PRISM-4 team at Nexus Research", "PRISM-4 was built by Nexus Research"]
+    text = "Hello there. The team behind PRISM-4 reports to Dr. Elena Marsh. Bye!"
+    (span,) = find_restatements(text, facts)
+    assert span.text == "The team behind PRISM-4 reports to Dr. Elena Marsh." == text[span.start : span.end]
