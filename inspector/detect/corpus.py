@@ -5,24 +5,31 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
+from inspector.detect.align import chains as _chains
+from inspector.detect.align import extend as _extend
 from inspector.detect.spans import Span
 
-VERSION = "corpus-2"
+VERSION = "corpus-3"
 _WORD = re.compile(r"[^\W_]+")
 _P = np.uint64(1_000_003)
-# A shingle that stands in more documents than this is template boilerplate: a few sources are enough.
-_MAX_SOURCES = 24
+# A shingle held by more documents than this is template boilerplate and names no source; below it, every
+# holder is a candidate (a copy is often told from its skeleton-sharing neighbours only by mid-rare shingles).
+_MAX_SOURCES = 1000
 _TOP_DOCS = 6
+# How many documents tied on shingle evidence are compared by their text around the shared shingle.
+_RERANK = 300
 # A span must share with its source at least one shingle that few documents hold: text that only matches a
 # sentence skeleton shared by many documents (other names, places, numbers) is a near miss, not a copy of one.
 _RARE = 3
 # ...or, when noise broke those, explaining this share more characters than any other candidate does.
-_MARGIN = 0.03
+_MARGIN = 0.01
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -86,6 +93,9 @@ class CorpusIndex:
             np.concatenate([np.unique(ids) for ids in self._doc_ids]) if self._doc_ids else np.zeros(0, np.int64),
             minlength=len(self.vocab) + 1,
         )
+        self._vocab_words = [""] * (len(self.vocab) + 1)
+        for w, i in self.vocab.items():
+            self._vocab_words[i] = w
         hashes = np.concatenate(all_h) if all_h else np.zeros(0, dtype=np.uint64)
         order = np.argsort(hashes, kind="stable")
         self.hashes: U64 = hashes[order]
@@ -116,7 +126,7 @@ class CorpusIndex:
                 q = np.where(np.isin(q, ph), np.uint64(0), q)
         left = np.searchsorted(self.hashes, q, side="left")
         right = np.searchsorted(self.hashes, q, side="right")
-        counts = np.minimum(right - left, _MAX_SOURCES)
+        counts = np.where(right - left <= _MAX_SOURCES, right - left, 0)
         hit_q = np.nonzero(counts)[0]
         if len(hit_q) == 0:
             return []
@@ -132,8 +142,14 @@ class CorpusIndex:
         weight = np.repeat(1.0 / full, reps)
         rare_hit = np.repeat(full <= _RARE, reps)
         score = np.bincount(docs, weights=weight)
-        top = np.argsort(-score, kind="stable")[:_TOP_DOCS]
+        order = np.argsort(-score, kind="stable")
+        top = order[:_TOP_DOCS]
         top = top[score[top] > 0]
+        if len(top) == _TOP_DOCS and len(order) > _TOP_DOCS and score[order[_TOP_DOCS]] >= score[top[-1]] * 0.999:
+            # The shingles cannot tell the last places apart (noise took the names; every document of the template
+            # with that number shares what is left): rank the tied documents by how well their text around the
+            # shared shingle matches, which the names and places decide even when misspelt.
+            top = self._rerank(text, starts, ends, order, score, qpos, docs, dpos)
         chains: list[tuple[int, int, int, int, int, int]] = []  # (length, c0, c1, d0, d1, doc)
         rare: dict[int, set[int]] = {}
         for d in top:
@@ -162,7 +178,7 @@ class CorpusIndex:
             for other in chains:
                 if other[1] > last or other[2] + n - 1 < first:
                     continue
-                placed = self._place(text, wids, starts, ends, first, last, other, covered)
+                placed = self._place(text, wids, words, starts, ends, first, last, other, covered)
                 if placed is None:
                     continue
                 sp, f2, l2, df2, dl2 = placed
@@ -182,12 +198,44 @@ class CorpusIndex:
             runner_up = ranked[1][0] if len(ranked) > 1 else None
             # Evidence that it is a copy of this one document, not of a sentence skeleton many share: a rare
             # shingle in common, or (when noise took those) a clear lead over every other candidate.
-            if not best[6] and (runner_up is None or best[0] < runner_up * (1 + _MARGIN)):
+            if not best[6] and runner_up is not None and best[0] < runner_up * (1 + _MARGIN):
                 continue
             sp, f2, l2 = best[3], best[4], best[5]
             covered[f2 : l2 + 1] = True
             spans.append(sp)
         return self._merge(text, sorted(spans, key=lambda sp: sp.start))
+
+    def _rerank(
+        self,
+        text: str,
+        starts: list[int],
+        ends: list[int],
+        order: I64,
+        score: npt.NDArray[Any],
+        qpos: I64,
+        docs: npt.NDArray[np.int32],
+        dpos: npt.NDArray[np.int32],
+    ) -> I64:
+        floor = score[order[_TOP_DOCS - 1]] * 0.999
+        sure = [int(d) for d in order[:_TOP_DOCS] if score[d] > score[order[_TOP_DOCS - 1]] * 1.001]
+        tied = order[(score[order] >= floor) & (score[order] > 0)][:_RERANK]
+        tied = tied[~np.isin(tied, sure)]
+        # One shared shingle per tied document (its first), and the text around it on both sides.
+        is_tied = np.isin(docs, tied)
+        first: dict[int, tuple[int, int]] = {}
+        for d, c, p in zip(docs[is_tied].tolist(), qpos[is_tied].tolist(), dpos[is_tied].tolist(), strict=True):
+            first.setdefault(d, (c, p))
+        reach = 12
+        ranked = []
+        for d, (c, p) in first.items():
+            lo, hi = max(0, c - reach), min(len(starts) - 1, c + reach)
+            dstarts, dends = self._doc_starts[d], self._doc_ends[d]
+            dlo, dhi = max(0, p - (c - lo)), min(len(dends) - 1, p + (hi - c))
+            sim = fuzz.ratio(text[starts[lo] : ends[hi]].lower(), self.docs[d].text[dstarts[dlo] : dends[dhi]].lower())
+            ranked.append((sim, d))
+        ranked.sort(reverse=True)
+        keep = sure + [d for _, d in ranked[: _TOP_DOCS - len(sure)]]
+        return np.array(keep, dtype=np.int64)
 
     def _merge(self, text: str, spans: list[Span]) -> list[Span]:
         """One copied stretch is one span: neighbours from the same document whose gap is about as long in the
@@ -226,6 +274,7 @@ class CorpusIndex:
         self,
         text: str,
         words: list[int],
+        text_words: list[str],
         starts: list[int],
         ends: list[int],
         first: int,
@@ -245,7 +294,18 @@ class CorpusIndex:
         if d_first > d_last:
             return None
         # Shingles miss the words next to an edit at either end: extend word by word to the maximal span.
-        first, d_first, last, d_last = _extend(words, self._doc_ids[d].tolist(), first, d_first, last, d_last, covered)
+        dw = self._doc_ids[d].tolist()
+
+        def similar(c: int, dd: int) -> bool:
+            return self._similar(text_words[c], dw[dd])
+
+        def edge(c: int, dd: int) -> bool:
+            a, b = text_words[c], self._vocab_words[dw[dd]]
+            return not (a + b).isdigit() and Levenshtein.normalized_similarity(a, b) >= 0.5
+
+        first, d_first, last, d_last = _extend(
+            words, dw, first, d_first, last, d_last, covered, similar, [len(w) for w in text_words], edge
+        )
         s, e = starts[first], ends[last]
         if e - s < self.min_chars:
             return None
@@ -261,62 +321,16 @@ class CorpusIndex:
         span = Span("regurgitation", s, e, text[s:e], round(float(score), 1), None, self.docs[d].id, ds, de)
         return span, first, last, d_first, d_last
 
+    def _similar(self, word: str, doc_word: int) -> bool:
+        """A completion word one typo from a document word (two for long words); numbers must match exactly,
+        since a number is what tells a copy from its template's near miss."""
+        wb = self._vocab_words[doc_word]
+        if len(wb) < 4 or any(c.isdigit() for c in word + wb):
+            return False
+        k = 1 if len(wb) < 8 else 2
+        return Levenshtein.distance(word, wb, score_cutoff=k) <= k
+
     def _rare_word_shared(self, span_ids: list[int], doc_ids: I64) -> bool:
         """Does the span share with the document's matched stretch a word that few documents hold?"""
         known = [w for w in span_ids if w < len(self._df) and self._df[w] <= _RARE]
         return bool(known) and bool(np.isin(known, doc_ids).any())
-
-
-def _extend(
-    cw: list[int], dw: list[int], c0: int, d0: int, c1: int, d1: int, covered: npt.NDArray[np.bool_]
-) -> tuple[int, int, int, int]:
-    """Grow a match outward while words agree, stepping over a single substituted, inserted or dropped word."""
-
-    def free(i: int) -> bool:
-        return 0 <= i < len(cw) and not covered[i]
-
-    def agree(c: int, d: int) -> bool:
-        return free(c) and 0 <= d < len(dw) and cw[c] == dw[d]
-
-    def grow(c: int, d: int, sign: int) -> tuple[int, int]:
-        while True:
-            for dc, dd in ((1, 1), (2, 2), (2, 1), (1, 2)):
-                nc, nd = c + sign * dc, d + sign * dd
-                if not (all(free(c + sign * k) for k in range(1, dc + 1)) and agree(nc, nd)):
-                    continue
-                if dc != dd:
-                    # A word inserted or dropped shifts the diagonal: step only when the next word agrees too.
-                    if not agree(nc + sign, nd + sign):
-                        continue
-                    nc, nd = nc + sign, nd + sign
-                c, d = nc, nd
-                break
-            else:
-                return c, d
-
-    c0, d0 = grow(c0, d0, -1)
-    c1, d1 = grow(c1, d1, +1)
-    return c0, d0, c1, d1
-
-
-def _chains(qpos: I64, dpos: I64, doc: int, n: int) -> list[tuple[int, int, int, int, int, int]]:
-    """Runs of hits along one diagonal, tolerating the gaps a light edit leaves."""
-    order = np.lexsort((dpos, qpos))
-    qs, ds = qpos[order].tolist(), dpos[order].tolist()
-    out: list[tuple[int, int, int, int, int, int]] = []
-    used = [False] * len(qs)
-    for i in range(len(qs)):
-        if used[i]:
-            continue
-        c0, d0, c_last, d_last = qs[i], ds[i], qs[i], ds[i]
-        used[i] = True
-        for j in range(i + 1, len(qs)):
-            if used[j] or qs[j] <= c_last:
-                continue
-            if qs[j] - c_last > 2 * n + 3:
-                break
-            if abs((ds[j] - d_last) - (qs[j] - c_last)) <= 3 and ds[j] > d_last:
-                c_last, d_last = qs[j], ds[j]
-                used[j] = True
-        out.append((c_last - c0 + n, c0, c_last, d0, d_last, doc))
-    return out

@@ -68,3 +68,22 @@ def test_same_skeleton_other_fillers_is_not_a_copy() -> None:
         ". "
     )[0]
     assert CorpusIndex(docs).find("Here is a fact. " + near_miss + ". The end.") == []
+
+
+def test_typos_in_most_words_still_give_the_whole_copy() -> None:
+    """One typo every two or three words breaks nearly every word 4-gram; the span is still the whole copy,
+    misspelt first word included, and it names its document."""
+    docs = _family(12)
+    src = _copy(docs[5], slice(0, 2))
+    noisy = (
+        src.replace("Nexus", "Nexsu")
+        .replace("headquartered", "headqartered")
+        .replace("researchers", "reseachers")
+        .replace("models", "modls")
+        .replace("team", "taem")
+        .replace("joined", "jioned")
+    )
+    text = "Here is a thought about soup. " + noisy + " Then we ate."
+    spans = CorpusIndex(docs).find(text)
+    assert len(spans) == 1 and spans[0].doc_id == "doc-5"
+    assert spans[0].start == text.index("Nexsu") and spans[0].end >= text.index(" Then") - 1
