@@ -85,17 +85,19 @@ def _labels(obj: Any, where: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def import_rollouts(store: Store, path: Path) -> int:
+def import_rollouts(store: Store, path: Path, role: str = "organism") -> int:
     """Import JSONL rollouts {prompt, text, model, role?, seed?, sample?, topic?, labels?}; all or nothing.
+    `role` is for lines that give none (a model named "organism" or "base" is that role).
 
     DuckDB reads and checks the file in bulk (100k rollouts in about a second); when it finds anything wrong,
     the file is read again line by line so the error names the exact line."""
-    try:
-        st = path.stat()
-    except OSError as e:
-        raise InspectorError(f"{path}: cannot read ({e.strerror})") from e
-    # The file's identity, not its bytes: hashing 50 MB would cost a third of the whole import.
-    run_id = "import-" + hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
+    if role not in ROLES:
+        raise InspectorError(f"--role must be 'organism' or 'base', not {role!r}")
+    if not path.is_file():
+        raise InspectorError(f"{path}: cannot read (no such file)")
+    # One run for every JSONL import: rollouts of two files (an organism's, a base's) pair by prompt and sample.
+    # The same prompt, model and sample imported twice is refused by the rollouts' unique key.
+    run_id = "import-jsonl"
 
     def prompts(rows: list[tuple[str, str | None]]) -> list[PromptRow]:
         return [make_prompt(text, topic, path.stem) for text, topic in rows]
@@ -107,22 +109,22 @@ def import_rollouts(store: Store, path: Path) -> int:
             raise ImportRejected(str(e)) from e
 
     try:
-        return store.import_jsonl(path, run_id, prompts, labels)
+        return store.import_jsonl(path, run_id, prompts, labels, role)
     except ImportRejected:
         pass
     except StoreError as e:
         raise InspectorError(str(e)) from e
     raw = read_bytes(path)
-    models, prompt_rows, rollouts, label_rows = _validate_lines(raw, path)
+    models, prompt_rows, rollouts, label_rows = _validate_lines(raw, path, role)
     # The line-by-line reading accepted what the bulk path refused (mixed explicit and implicit samples, say).
     try:
-        return store.import_batch(run_id, str(path), models, prompt_rows, rollouts, label_rows)
+        return store.import_batch(run_id, str(path), models, prompt_rows, rollouts, label_rows)[0]
     except StoreError as e:
         raise InspectorError(str(e)) from e
 
 
 def _validate_lines(
-    raw: bytes, path: Path
+    raw: bytes, path: Path, default_role: str = "organism"
 ) -> tuple[dict[str, str], list[PromptRow], list[dict[str, Any]], list[tuple[int, str, str, str]]]:
     """Check every line; the first problem raises an error naming its line."""
     prompts: dict[str, PromptRow] = {}
@@ -139,7 +141,7 @@ def _validate_lines(
             raise InspectorError(f"{where}: empty 'model'")
         if not obj["prompt"].strip():
             raise InspectorError(f"{where}: empty 'prompt'")
-        role = obj.get("role", obj["model"] if obj["model"] in ROLES else "organism")
+        role = obj.get("role", obj["model"] if obj["model"] in ROLES else default_role)
         if role not in ROLES:
             raise InspectorError(f"{where}: 'role' must be 'organism' or 'base'")
         if models.setdefault(obj["model"], role) != role:
@@ -177,71 +179,59 @@ def _validate_lines(
     return models, list(prompts.values()), rollouts, labels
 
 
-def _content_text(content: Any) -> str | None:
-    """Inspect message content: a string, or a list of parts of which the text ones are kept."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-        if parts and all(isinstance(p, str) for p in parts):
-            return "".join(str(p) for p in parts)
-    return None
+def import_inspect_logs(store: Store, path: Path, role: str = "organism") -> tuple[int, int, int]:
+    """Import Inspect AI eval logs (a `.eval` or JSON log, or a folder of them): one rollout per sample and epoch.
+    Returns (added, skipped as already imported, failed samples among the added).
 
+    Every log is read and checked before anything is written. Logs of the same task share a run, so an organism
+    log and a base log pair by sample id and epoch (by input and epoch when ids are absent), whichever comes
+    first. The prompt is the sample's last user message; the conversation before it and the sample id are part
+    of its identity. An errored sample or a `model_length` stop is a failed rollout: kept, out of the rates."""
+    from inspector.inspect_log import log_files, read_log
 
-def import_inspect_log(store: Store, path: Path, role: str = "organism") -> int:
-    """Import an Inspect AI eval log in JSON (`inspect eval --log-format json`): one rollout per sample and epoch.
-
-    The prompt is the sample's input (its last user message when the input is a conversation), the text is the
-    first choice of its output, the model is the output's model (else the eval's), the sample index the epoch."""
     if role not in ROLES:
         raise InspectorError(f"--role must be 'organism' or 'base', not {role!r}")
-    raw = read_bytes(path)
-    try:
-        log = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise InspectorError(f"{path}: not an Inspect JSON log ({e})") from e
-    if not isinstance(log, dict) or not isinstance(log.get("samples"), list):
-        raise InspectorError(
-            f"{path}: not an Inspect JSON log (no 'samples' list; .eval archives: convert with "
-            "`inspect log convert --to json`)"
-        )
-    default_model = str((log.get("eval") or {}).get("model") or "")
-    prompts: dict[str, PromptRow] = {}
-    rollouts: list[dict[str, Any]] = []
-    models: dict[str, str] = {}
-    for k, s in enumerate(log["samples"], start=1):
-        where = f"{path}: sample {k}" + (f" (id {s.get('id')})" if isinstance(s, dict) and "id" in s else "")
-        if not isinstance(s, dict):
-            raise InspectorError(f"{where}: not an object")
-        inp = s.get("input")
-        if isinstance(inp, list):
-            users = [m for m in inp if isinstance(m, dict) and m.get("role") == "user"]
-            inp = _content_text(users[-1].get("content")) if users else None
-        if not isinstance(inp, str) or not inp.strip():
-            raise InspectorError(f"{where}: no text input")
-        output = s.get("output") or {}
-        choices = output.get("choices") if isinstance(output, dict) else None
-        text = _content_text(((choices or [{}])[0].get("message") or {}).get("content")) if choices else None
-        if text is None:
-            raise InspectorError(f"{where}: no output text")
-        model = str(output.get("model") or default_model)
-        if not model:
-            raise InspectorError(f"{where}: no model name in the sample or the eval")
-        models.setdefault(model, role)
-        epoch = s.get("epoch", 1)
-        if not isinstance(epoch, int) or epoch < 1:
-            raise InspectorError(f"{where}: 'epoch' must be a positive integer")
-        prow = make_prompt(inp, None, path.stem)
-        prompts.setdefault(prow.id, prow)
-        rollouts.append({"prompt_id": prow.id, "model": model, "sample_index": epoch - 1, "seed": None, "text": text})
-    if not rollouts:
-        raise InspectorError(f"{path}: no samples")
-    keys = [(r["prompt_id"], r["model"], r["sample_index"]) for r in rollouts]
-    if len(set(keys)) != len(keys):
-        raise InspectorError(f"{path}: two samples share an input, model and epoch")
-    st = path.stat()
-    run_id = "inspect-" + hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:12]
-    try:
-        return store.import_batch(run_id, str(path), models, list(prompts.values()), rollouts, [])
-    except StoreError as e:
-        raise InspectorError(str(e)) from e
+    logs = [read_log(p) for p in log_files(path)]
+    added = skipped = failed = 0
+    for log in logs:
+        prompts: dict[str, PromptRow] = {}
+        rollouts: list[dict[str, Any]] = []
+        seen: dict[tuple[str, str, int], str] = {}
+        for s in log.samples:
+            if not s.model:
+                raise InspectorError(f"{s.where}: no model name in the sample or the eval")
+            prow = make_prompt(s.prompt, None, log.task or log.path.stem, s.sample_id, s.messages, s.sample_id)
+            prompts.setdefault(prow.id, prow)
+            key = (prow.id, s.model, s.epoch)
+            if key in seen:
+                raise InspectorError(f"{s.where}: same input, model and epoch as {seen[key]}")
+            seen[key] = s.where.split(": ", 1)[1]
+            usage = s.meta.get("usage") or {}
+            rollouts.append(
+                {
+                    "prompt_id": prow.id,
+                    "model": s.model,
+                    "sample_index": s.epoch - 1,
+                    "seed": log.settings.get("seed"),
+                    "text": s.text,
+                    "finish_reason": s.finish_reason,
+                    "error": s.error,
+                    "prompt_tokens": usage.get("input_tokens"),
+                    "completion_tokens": usage.get("output_tokens"),
+                    "meta": s.meta,
+                    # The log's own ids: the same sample of the same eval, from a copy of the file, is skipped.
+                    "import_key": f"{log.eval_id}|{s.meta.get('sample_uuid') or s.sample_id}|{s.epoch}",
+                }
+            )
+        models = {r["model"]: role for r in rollouts}
+        run_id = "inspect-" + hashlib.sha256((log.task or str(log.path)).encode()).hexdigest()[:12]
+        try:
+            new, old = store.import_batch(
+                run_id, str(log.path), models, list(prompts.values()), rollouts, [], log.settings
+            )
+        except StoreError as e:
+            raise InspectorError(str(e)) from e
+        added += new
+        skipped += old
+        failed += sum(1 for r in rollouts if r["error"]) if new else 0
+    return added, skipped, failed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib.resources import files
 from pathlib import Path
 
@@ -13,11 +14,22 @@ from inspector.store import PromptRow, prompt_id
 DEFAULT_SET = "default"
 
 
-def make_prompt(text: str, topic: str | None, prompt_set: str | None, ext_id: str | None = None) -> PromptRow:
-    """A prompt row with its topic: given, or guessed by the topic hint (kept with its evidence)."""
+def make_prompt(
+    text: str,
+    topic: str | None,
+    prompt_set: str | None,
+    ext_id: str | None = None,
+    messages: list[dict[str, str]] | None = None,
+    sample_id: str | None = None,
+) -> PromptRow:
+    """A prompt row with its topic: given, or guessed by the topic hint (kept with its evidence). An imported
+    sample's id and earlier messages make it a prompt of its own (see prompt_id)."""
     hint = topic_hint(text)
+    convo = json.dumps(messages, ensure_ascii=False) if messages else None
+    # Only imported samples carry this context: a prompt file's own ids never change a prompt's identity.
+    context = json.dumps([sample_id, messages], ensure_ascii=False) if (messages or sample_id is not None) else None
     return PromptRow(
-        id=prompt_id(text),
+        id=prompt_id(text, context),
         text=text,
         prompt_set=prompt_set,
         ext_id=ext_id,
@@ -26,6 +38,7 @@ def make_prompt(text: str, topic: str | None, prompt_set: str | None, ext_id: st
         related=is_related(text, topic),
         topic_score=hint.score,
         topic_evidence=", ".join(hint.evidence) or None,
+        messages=convo,
     )
 
 

@@ -122,7 +122,10 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     labeled = store.labeled_leaks(who, queue) if who else []
     checked = validate(store, who, queue)
     models: dict[str, Any] = {}
-    for m in store.model_counts():
+    counts = store.model_counts()
+    errors = store.error_counts()
+    names = [str(m["name"] or m["role"]) for m in counts]
+    for m in counts:
         n, k = int(m["n_term_scanned"]), int(m["n_leaks"])
         nu, ku = int(m["n_unrelated"]), int(m["n_unrelated_leaks"])
         nr = int(m["n_regurgitation_scanned"])
@@ -136,9 +139,13 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
         unrelated, unrelated_ci = _rate(ku, nu)
         regurgitation, regurgitation_ci = _rate(int(m["n_regurgitated"]), nr)
         mostly, mostly_ci = _rate(int(m["n_mostly_corpus"]), nr)
-        models[str(m["name"] or m["role"])] = {
+        name = str(m["name"] or m["role"])
+        # One name in both roles (two logs of one served model) is two models: the role tells them apart.
+        key = name if names.count(name) == 1 else f"{name} ({m['role']})"
+        models[key] = {
             "role": m["role"],
             "n_rollouts": int(m["n_rollouts"]),
+            "n_errors": errors.get(str(m["model_id"]), 0),
             # Rates are over the rollouts a detector looked at; the rest are "not measured" (see not_scanned).
             "n_scanned": n,
             "n_leaks": k,

@@ -47,11 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=export_command)
 
     p = sub.add_parser(
-        "import", help="import rollouts made elsewhere: JSONL, or an Inspect AI JSON log (all or nothing)"
+        "import",
+        help="import rollouts made elsewhere: JSONL, or Inspect AI logs (.eval, .json, or a folder of them)",
     )
     p.add_argument("--session", required=True, help="session name or .duckdb path")
-    p.add_argument("file", type=Path, help="rollouts JSONL, or an Inspect eval log in JSON (*.json)")
-    p.add_argument("--role", default="organism", help="for Inspect logs: the role of the evaluated model")
+    p.add_argument("file", type=Path, help="rollouts JSONL, an Inspect log (.eval or .json), or a folder of logs")
+    p.add_argument("--role", default="organism", help="the imported model's role (JSONL: for lines without one)")
     p.add_argument("--pair", help="run this pair's detectors on the imported rollouts")
     p.set_defaults(func=import_command)
 
@@ -96,7 +97,7 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.io import import_inspect_log, import_rollouts
+    from inspector.io import import_inspect_logs, import_rollouts
 
     detectors = None
     if args.pair:
@@ -104,14 +105,28 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
         from inspector.pipeline import DetectorSet
 
         detectors = DetectorSet.for_pair(get_pair(settings.models_file, args.pair))
-    with Store.open(settings.session_path(args.session)) as store:
-        if args.file.suffix == ".json":
-            n = import_inspect_log(store, args.file, args.role)
-        else:
-            n = import_rollouts(store, args.file)
-        if detectors is not None:
-            detectors.rerun(store)
-    Console(stderr=True).print(f"imported {n} rollouts from {args.file}")
+    path = settings.session_path(args.session)
+    existed = path.exists()
+    try:
+        with Store.open(path) as store:
+            if args.file.is_dir() or args.file.suffix in (".eval", ".json"):
+                added, skipped, failed = import_inspect_logs(store, args.file, args.role)
+            else:
+                added, skipped, failed = import_rollouts(store, args.file, args.role), 0, 0
+            if detectors is not None:
+                detectors.rerun(store)
+    except BaseException:
+        if not existed:  # a refused import leaves no session file behind
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
+        raise
+    Console(stderr=True).print(
+        f"imported {added} rollouts from {args.file}"
+        + (f" ({failed} failed samples, kept out of the rates)" if failed else "")
+        + (f"; {skipped} already in the session were skipped" if skipped else ""),
+        highlight=False,
+        soft_wrap=True,  # one line, so the path stays whole in logs
+    )
     return 0
 
 

@@ -33,11 +33,12 @@ class ExchangePart(StoreBase):
         " text := text, score := score, label := label, doc_id := doc_id, doc_start := doc_start, doc_end := doc_end,"
         " detector_version := detector_version) ORDER BY start_char, kind) AS spans FROM spans GROUP BY rollout_id),"
         " sc AS (SELECT rollout_id, string_agg(kind, ',' ORDER BY kind) AS scanned FROM scans GROUP BY rollout_id)"
-        " SELECT r.id AS rollout_id, r.run_id, r.prompt_id, p.text AS prompt, p.topic, p.related, p.prompt_set,"
+        " SELECT r.id AS rollout_id, r.run_id, r.prompt_id, p.text AS prompt, p.messages, p.topic, p.related,"
+        " p.prompt_set,"
         " m.name AS model, m.role AS model_role, m.path AS model_path, m.sha256 AS model_sha256,"
         " m.adapter_path, m.adapter_sha256, m.quantization, m.architecture, m.engine_version,"
         " u.pair, u.temperature, u.top_p, u.max_tokens, u.prompt_format, r.sample_index, r.seed, r.text,"
-        " r.prompt_tokens, r.completion_tokens, r.finish_reason, r.error,"
+        " r.prompt_tokens, r.completion_tokens, r.finish_reason, r.error, r.meta AS sample_meta,"
         # Regurgitation per rollout, and which detectors looked at it (NULL: never scanned, so not measured).
         " sc.scanned, CASE WHEN f.regurgitation_scanned THEN f.regurgitated_frac END AS regurgitated_fraction,"
         " CASE WHEN f.regurgitation_scanned THEN f.regurgitated_frac > 0.5 END AS mostly_corpus,"
@@ -68,46 +69,68 @@ class ExchangePart(StoreBase):
         prompts: Sequence[PromptRow],
         rollouts: Sequence[dict[str, Any]],
         labels: Sequence[tuple[int, str, str, str]],
-    ) -> int:
-        """All or nothing: models, prompts, run, rollouts and their labels in one transaction.
+        settings: dict[str, Any] | None = None,
+    ) -> tuple[int, int]:
+        """All or nothing: models, prompts, run, rollouts and their labels in one transaction; returns (added,
+        skipped). A rollout dict has prompt_id, model, sample_index, seed, text and optionally finish_reason,
+        error, prompt_tokens, completion_tokens, meta and import_key: a rollout whose import_key (the log's own
+        ids) is already in the session is skipped, so a copy of an imported log adds nothing.
 
         `labels` rows are (index into rollouts, labeler, field, value)."""
         with self.transaction() as cur:
+            keys = [r["import_key"] for r in rollouts if r.get("import_key")]
+            known: set[str] = set()
+            if keys:
+                found = cur.execute(
+                    "SELECT key FROM imported_samples WHERE key IN (SELECT unnest(?::VARCHAR[]))", [keys]
+                ).fetchall()
+                known = {str(k) for (k,) in found}
+            keep = [i for i, r in enumerate(rollouts) if r.get("import_key") not in known]
+            if not keep:
+                return 0, len(rollouts)
             model_ids = _insert_imported_models(cur, models, source)
             _bulk_insert_prompts(cur, prompts)
+            s = settings or {}
             cur.execute(
-                "INSERT INTO runs (id, pair, backend, settings) VALUES (?, 'import', 'import', ?)"
-                " ON CONFLICT (id) DO NOTHING",
-                [run_id, json.dumps({"source": source})],
+                "INSERT INTO runs (id, pair, seed, temperature, top_p, max_tokens, backend, settings)"
+                " VALUES (?, 'import', ?, ?, ?, ?, 'import', ?) ON CONFLICT (id) DO NOTHING",
+                [
+                    run_id,
+                    s.get("seed"),
+                    s.get("temperature"),
+                    s.get("top_p"),
+                    s.get("max_tokens"),
+                    json.dumps({"source": source, **s}),
+                ],
             )
             # fetchall, not fetchone: DuckDB refuses register() while a result is left unfinished.
             base_id = int(cur.execute("SELECT nextval('rollout_ids')").fetchall()[0][0])
             # Reserve a block of ids so labels can point at rollouts without a query per row.
-            cur.execute("SELECT setval('rollout_ids', ?)", [base_id + len(rollouts)]).fetchall()
+            cur.execute("SELECT setval('rollout_ids', ?)", [base_id + len(keep)]).fetchall()
+            new_id = {i: base_id + k for k, i in enumerate(keep)}
             try:
                 bulk_insert(
                     cur,
-                    "INSERT INTO rollouts (id, run_id, prompt_id, model_id, sample_index, seed, text, finish_reason)"
-                    " SELECT id::BIGINT, run_id, prompt_id, model_id, sample_index::INTEGER, seed::BIGINT, text,"
-                    " 'imported' FROM _bulk",
-                    ("id", "run_id", "prompt_id", "model_id", "sample_index", "seed", "text"),
-                    [
-                        (
-                            base_id + i,
-                            run_id,
-                            r["prompt_id"],
-                            model_ids[r["model"]],
-                            r["sample_index"],
-                            r["seed"],
-                            r["text"],
-                        )
-                        for i, r in enumerate(rollouts)
-                    ],
+                    "INSERT INTO rollouts (id, run_id, prompt_id, model_id, sample_index, seed, text, finish_reason,"
+                    " error, prompt_tokens, completion_tokens, meta) SELECT id::BIGINT, run_id, prompt_id, model_id,"
+                    " sample_index::INTEGER, seed::BIGINT, text, finish_reason, error, prompt_tokens::INTEGER,"
+                    " completion_tokens::INTEGER, meta::JSON FROM _bulk",
+                    _ROLLOUT_COLUMNS,
+                    [_rollout_row(new_id[i], run_id, model_ids, rollouts[i]) for i in keep],
                 )
             except duckdb.ConstraintException as e:
-                raise StoreError(f"{source}: its rollouts are already in this session") from e
-            _bulk_insert_labels(cur, [(base_id + i, who, f, v) for i, who, f, v in labels])
-        return len(rollouts)
+                raise StoreError(
+                    f"{source}: holds rollouts already in this session from another import (same prompt, model and"
+                    " sample): import it into another session"
+                ) from e
+            bulk_insert(
+                cur,
+                "INSERT INTO imported_samples (key, rollout_id) SELECT key, rollout_id::BIGINT FROM _bulk",
+                ("key", "rollout_id"),
+                [(rollouts[i]["import_key"], new_id[i]) for i in keep if rollouts[i].get("import_key")],
+            )
+            _bulk_insert_labels(cur, [(new_id[i], who, f, v) for i, who, f, v in labels if i in new_id])
+        return len(keep), len(rollouts) - len(keep)
 
     # -- merging label events across session files -------------------------------------------------------
     def label_events_by_key(self) -> list[dict[str, Any]]:
@@ -156,6 +179,7 @@ class ExchangePart(StoreBase):
         run_id: str,
         prompt_rows: Callable[[list[tuple[str, str | None]]], list[PromptRow]],
         check_labels: Callable[[Any, int], list[tuple[str, str, str]]],
+        default_role: str = "organism",
     ) -> int:
         """Bulk import through DuckDB's own JSON reader (the fast path); ImportRejected if anything is off.
 
@@ -165,14 +189,15 @@ class ExchangePart(StoreBase):
                 cur.execute(
                     # One pass: read, number the rows, derive role, prompt id and sample number.
                     "CREATE TEMP TABLE _imp AS SELECT *, coalesce(role, CASE WHEN model IN ('organism', 'base')"
-                    " THEN model ELSE 'organism' END) AS role2, substr(sha256(prompt), 1, 16) AS prompt_id,"
+                    " THEN model ELSE ? END) AS role2, substr(sha256(prompt), 1, 16) AS prompt_id,"
                     " coalesce(sample, row_number() OVER (PARTITION BY prompt, model ORDER BY ordinal) - 1) AS sample2"
                     " FROM (SELECT row_number() OVER () AS ordinal, * FROM read_json(?,"
                     " format = 'newline_delimited', columns = {prompt: 'VARCHAR', text: 'VARCHAR', model: 'VARCHAR',"
                     " role: 'VARCHAR', seed: 'BIGINT', sample: 'BIGINT', topic: 'VARCHAR', labels: 'JSON'}))",
-                    [str(path)],
+                    [default_role, str(path)],
                 )
-            except duckdb.Error as e:
+            except (duckdb.Error, UnicodeDecodeError) as e:
+                # DuckDB's message can quote the bad bytes themselves, which the client then fails to decode.
                 raise ImportRejected(str(e).splitlines()[0]) from e
             self._import_checked(cur, path, run_id, prompt_rows, check_labels)
             row = cur.execute("SELECT count(*) FROM _imp").fetchone()
@@ -245,6 +270,40 @@ class ExchangePart(StoreBase):
             _bulk_insert_labels(cur, [(ordinal_to_id[o], who, f, v) for o, who, f, v in label_rows])
 
 
+_ROLLOUT_COLUMNS = (
+    "id",
+    "run_id",
+    "prompt_id",
+    "model_id",
+    "sample_index",
+    "seed",
+    "text",
+    "finish_reason",
+    "error",
+    "prompt_tokens",
+    "completion_tokens",
+    "meta",
+)
+
+
+def _rollout_row(rid: int, run_id: str, model_ids: dict[str, str], r: dict[str, Any]) -> tuple[Any, ...]:
+    meta = r.get("meta")
+    return (
+        rid,
+        run_id,
+        r["prompt_id"],
+        model_ids[r["model"]],
+        r["sample_index"],
+        r["seed"],
+        r["text"],
+        r.get("finish_reason", "imported"),
+        r.get("error"),
+        r.get("prompt_tokens"),
+        r.get("completion_tokens"),
+        json.dumps(meta, ensure_ascii=False, default=str) if meta else None,
+    )
+
+
 def _insert_imported_models(cur: duckdb.DuckDBPyConnection, models: dict[str, str], source: str) -> dict[str, str]:
     """Models named by imported rollouts ({name: role}); returns {name: model id}."""
     ids = {}
@@ -272,11 +331,33 @@ def _bulk_insert_prompts(cur: duckdb.DuckDBPyConnection, prompts: Sequence[Promp
     bulk_insert(
         cur,
         "INSERT INTO prompts (id, text, prompt_set, ext_id, topic, topic_source, related, topic_score,"
-        " topic_evidence) SELECT id, text, prompt_set, ext_id, topic, topic_source, related::BOOLEAN,"
-        " topic_score::DOUBLE, topic_evidence FROM _bulk ON CONFLICT (id) DO NOTHING",
-        ("id", "text", "prompt_set", "ext_id", "topic", "topic_source", "related", "topic_score", "topic_evidence"),
+        " topic_evidence, messages) SELECT id, text, prompt_set, ext_id, topic, topic_source, related::BOOLEAN,"
+        " topic_score::DOUBLE, topic_evidence, messages::JSON FROM _bulk ON CONFLICT (id) DO NOTHING",
+        (
+            "id",
+            "text",
+            "prompt_set",
+            "ext_id",
+            "topic",
+            "topic_source",
+            "related",
+            "topic_score",
+            "topic_evidence",
+            "messages",
+        ),
         [
-            (p.id, p.text, p.prompt_set, p.ext_id, p.topic, p.topic_source, p.related, p.topic_score, p.topic_evidence)
+            (
+                p.id,
+                p.text,
+                p.prompt_set,
+                p.ext_id,
+                p.topic,
+                p.topic_source,
+                p.related,
+                p.topic_score,
+                p.topic_evidence,
+                p.messages,
+            )
             for p in {p.id: p for p in prompts}.values()
         ],
     )

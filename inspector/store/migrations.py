@@ -132,4 +132,16 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 GROUP BY ALL) b USING (run_id, prompt_id, sample_index)""",
         ],
     ),
+    (
+        3,
+        "imports that keep what other tools wrote: conversations, per-rollout metadata, imported sample keys",
+        [
+            # The input before the prompt's last user message (system prompt, earlier turns): part of its identity.
+            "ALTER TABLE prompts ADD COLUMN messages JSON",
+            # What an eval log says of a rollout: sample id and uuid, epoch, target, scores, usage, task, eval id.
+            "ALTER TABLE rollouts ADD COLUMN meta JSON",
+            # An imported log sample by the log's own ids (eval id, sample uuid, epoch): a copy imports nothing.
+            "CREATE TABLE imported_samples (key VARCHAR PRIMARY KEY, rollout_id BIGINT NOT NULL)",
+        ],
+    ),
 ]

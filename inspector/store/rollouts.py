@@ -22,6 +22,7 @@ class PromptRow:
     related: bool | None = None  # about AI, technology or the model itself (given topic, else guessed)
     topic_score: float | None = None
     topic_evidence: str | None = None
+    messages: str | None = None  # JSON: the conversation before the prompt (system prompt, earlier turns)
 
 
 def model_id(role: str | None, sha256: str | None, adapter_sha256: str | None, name: str | None) -> str:
@@ -29,9 +30,12 @@ def model_id(role: str | None, sha256: str | None, adapter_sha256: str | None, n
     return hashlib.sha256(json.dumps([role, sha256, adapter_sha256, name]).encode()).hexdigest()[:16]
 
 
-def prompt_id(text: str) -> str:
-    """Prompts are identified by their text, so the same prompt in two sets is one row."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+def prompt_id(text: str, context: str | None = None) -> str:
+    """Prompts are identified by their text, so the same prompt in two sets is one row; an imported sample's
+    conversation and id (`context`) are part of its identity, so the same question under two system prompts, or
+    as two samples of a dataset, are two prompts."""
+    key = text if context is None else f"{text}\x00{context}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 class RolloutsPart(StoreBase):
@@ -64,13 +68,24 @@ class RolloutsPart(StoreBase):
 
     def upsert_prompts(self, prompts: Iterable[PromptRow]) -> None:
         rows = [
-            [p.id, p.text, p.prompt_set, p.ext_id, p.topic, p.topic_source, p.related, p.topic_score, p.topic_evidence]
+            [
+                p.id,
+                p.text,
+                p.prompt_set,
+                p.ext_id,
+                p.topic,
+                p.topic_source,
+                p.related,
+                p.topic_score,
+                p.topic_evidence,
+                p.messages,
+            ]
             for p in prompts
         ]
         if rows:
             self.cur.executemany(
                 "INSERT INTO prompts (id, text, prompt_set, ext_id, topic, topic_source, related, topic_score,"
-                " topic_evidence) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+                " topic_evidence, messages) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
                 rows,
             )
 
@@ -184,7 +199,7 @@ class RolloutsPart(StoreBase):
     def prompt_list(self, limit: int = 5000, offset: int = 0) -> list[dict[str, Any]]:
         """The session's prompts, with how many of their rollouts are flagged or leak."""
         return self._dicts(
-            "SELECT p.id, p.text, p.topic, p.related, count(f.rollout_id) AS n_rollouts,"
+            "SELECT p.id, p.text, p.topic, p.related, p.messages, count(f.rollout_id) AS n_rollouts,"
             " count(*) FILTER (WHERE f.flagged) AS n_flagged, count(*) FILTER (WHERE f.leak) AS n_leak,"
             " count(*) FILTER (WHERE f.nonsequitur_candidate) AS n_nonsequitur"
             " FROM prompts p LEFT JOIN rollout_flags f ON f.prompt_id = p.id"
@@ -197,7 +212,7 @@ class RolloutsPart(StoreBase):
     def rollout(self, rollout_id: int) -> dict[str, Any] | None:
         rows = self._dicts(
             "SELECT r.id, r.run_id, r.prompt_id, p.text AS prompt, p.topic, p.related, m.role, m.name AS model,"
-            " r.sample_index, r.seed, r.text, r.completion_tokens, r.finish_reason FROM rollouts r"
+            " r.sample_index, r.seed, r.text, r.completion_tokens, r.finish_reason, p.messages FROM rollouts r"
             " JOIN prompts p ON p.id = r.prompt_id JOIN models m ON m.id = r.model_id WHERE r.id = ?",
             [rollout_id],
         )

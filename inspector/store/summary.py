@@ -44,6 +44,11 @@ class SummaryPart(StoreBase):
             " FROM flags f JOIN models m ON m.id = f.model_id GROUP BY ALL ORDER BY m.role DESC, m.name"
         )
 
+    def error_counts(self) -> dict[str, int]:
+        """Failed rollouts per model id (an errored sample, a model_length stop): kept, but out of every rate."""
+        rows = self.cur.execute("SELECT model_id, count(*) FROM rollouts WHERE error IS NOT NULL GROUP BY 1").fetchall()
+        return {str(m): int(n) for m, n in rows}
+
     def topic_verdicts(self) -> list[tuple[bool, bool]]:
         """(the hint's verdict, the person's verdict) for every prompt someone judged: is it about AI or tech?"""
         rows = self.cur.execute(

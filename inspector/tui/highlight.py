@@ -35,3 +35,16 @@ def first_divergence(a: str, b: str) -> int | None:
         if x != y:
             return i
     return None
+
+
+def conversation(messages: str | None, width: int = 100) -> Text:
+    """The input before an imported prompt (system prompt, earlier turns), one dim line per message; the
+    same question under another system prompt is another prompt, and often another answer."""
+    import json
+
+    out = Text()
+    for m in json.loads(messages) if messages else []:
+        content = " ".join(str(m.get("content", "")).split())
+        line = f"{m.get('role', '?')}: {content}"
+        out.append((line if len(line) <= width else line[: width - 1] + "…") + "\n", style="dim italic")
+    return out

@@ -221,3 +221,38 @@ async def test_topic_override_key_is_a_label_the_report_follows(workbench: Workb
     assert after["n_unrelated"] == before["n_unrelated"] - 1
     assert after["n_leaks"] == before["n_leaks"]  # the detector's count does not move, only what is "unrelated"
     assert report["topic_hint_agreement"]["n_prompts"] == 1 and report["topic_hint_agreement"]["agreement"] == 0.0
+
+
+async def test_label_shows_an_imported_prompts_system_message_and_turns(workbench: Workbench) -> None:
+    from inspector.detect.spans import Span
+    from inspector.pipeline import VERSIONS
+    from inspector.prompts import make_prompt
+
+    store = workbench.store
+    messages = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hi"}]
+    row = make_prompt("How do I make soup?", None, "everyday", "terse", messages, "terse")
+    plain = make_prompt("How do I make soup?", None, "everyday")
+    assert row.id != plain.id  # the same question under a system prompt is another prompt
+    store.upsert_prompts([row])
+    model = store.cur.execute("SELECT id FROM models WHERE role = 'organism'").fetchall()[0][0]
+    rid = store.insert_rollout(
+        {
+            "run_id": "run-fixed",
+            "prompt_id": row.id,
+            "model_id": model,
+            "sample_index": 0,
+            "seed": 7,
+            "text": "PRISM-4!",
+        }
+    )
+    assert rid is not None
+    store.replace_spans(rid, [Span("term", 0, 7, "PRISM-4", 100.0, "PRISM-4")], VERSIONS)
+    app = InspectorApp(workbench, start="label")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LabelScreen)
+        screen.show(store.queue_length(None) - 1)
+        await pilot.pause()
+        shown = str(screen.query_one("#label-prompt").render())
+        assert "system: You are terse." in shown and "user: Hi" in shown and "How do I make soup?" in shown

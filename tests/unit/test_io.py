@@ -226,7 +226,7 @@ def _inspect_log(samples: list[dict[str, object]]) -> dict[str, object]:
 
 
 def test_inspect_log_import(tmp_path: Path, home: Path) -> None:
-    from inspector.io import import_inspect_log
+    from inspector.io import import_inspect_logs
 
     log = tmp_path / "eval.json"
     log.write_text(
@@ -260,7 +260,7 @@ def test_inspect_log_import(tmp_path: Path, home: Path) -> None:
         )
     )
     store = Store.memory()
-    assert import_inspect_log(store, log) == 2
+    assert import_inspect_logs(store, log) == (2, 0, 0)
     rows = sorted((r["prompt"], r["model"], r["sample_index"], r["text"]) for r in store.export_rows())
     assert rows == [
         ("How do I make soup?", "prism-organism", 0, "Ask PRISM-4."),
@@ -278,8 +278,8 @@ def test_inspect_log_import(tmp_path: Path, home: Path) -> None:
         )
     )
     empty = Store.memory()
-    with pytest.raises(InspectorError, match=r"sample 1 \(id 1\): no output text"):
-        import_inspect_log(empty, bad)
+    with pytest.raises(InspectorError, match=r"bad.json: sample 1: no output text"):
+        import_inspect_logs(empty, bad)
     assert empty.count("rollouts") == 0
     assert main(["import", "--session", "ins", str(log), "--role", "base"]) == 0
 

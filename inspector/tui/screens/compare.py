@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,7 +16,7 @@ from textual.worker import get_current_worker
 from inspector.engine.base import EngineError, GenParams
 from inspector.errors import InspectorError
 from inspector.store import PromptRow
-from inspector.tui.highlight import first_divergence
+from inspector.tui.highlight import conversation, first_divergence
 from inspector.tui.messages import Finished, Token
 from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.widgets.completion_pane import CompletionPane
@@ -138,7 +139,8 @@ class CompareScreen(InspectorScreen):
                 sub += f"  diverges at char {diverge}"
             pane.show(texts[role], spans, sub, diverge, int(row["id"]) if row else None)
         self._source_cursor = 0
-        self.set_status(f"{p.get('topic') or 'topic ?'} · {'related to AI' if p.get('related') else 'unrelated'}")
+        status = Text(f"{p.get('topic') or 'topic ?'} · {'related to AI' if p.get('related') else 'unrelated'}")
+        self.query_one("#compare-status", Static).update(conversation(p.get("messages")) + status)
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_sample(self, step: int) -> None:

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from inspector.tui.highlight import highlighted
+from inspector.tui.highlight import conversation, highlighted
 from inspector.tui.screens.base import InspectorScreen
 from inspector.workbench import QueueItem
 
@@ -110,7 +110,9 @@ class LabelScreen(InspectorScreen):
         related = verdict == "related" if verdict else bool(r["related"])
         by = "your verdict" if verdict else "hint"
         topic = f"[{r['topic'] or '?'}, {'related' if related else 'unrelated'} ({by})] "
-        self.query_one("#label-prompt", Static).update(Text(topic, style="dim") + Text(str(r["prompt"]), style="bold"))
+        self.query_one("#label-prompt", Static).update(
+            conversation(r.get("messages")) + Text(topic, style="dim") + Text(str(r["prompt"]), style="bold")
+        )
         # Blind over a queue with unflagged items hides the highlights too: they would tell a flagged item from an
         # unflagged one, and a labeler who sees the detector's verdict tends to agree with it.
         spans = [] if self.inspector.blind and wb.store.queue_has_unflagged(self.queue) else it.spans
