@@ -146,12 +146,64 @@ def p95(xs: list[float]) -> float:
     return statistics.quantiles(xs, n=20)[-1]
 
 
+SEARCHES = [
+    ("nexus research", False),  # frequent: the newest 200 come early
+    ("zebra crossing", False),  # absent: every text is read
+    ("PRISM-4 FROM", False),  # case-insensitive
+    (r"prism-\d+ from nexus", True),
+    (r"kettle\s+chair\s+simmer", True),
+    (r"^zzz", True),  # absent, anchored
+]
+
+
+def search_bench(path: Path, reps: int = 15) -> tuple[list[float], list[float]]:
+    """Search latencies through the store (one DuckDB query each), and the naive baseline: every prompt and text
+    read into Python and matched with `re`, as a loop over the session would."""
+    import re
+
+    store = Store.open(path, read_only=True)
+    try:
+        lat: list[float] = []
+        for _ in range(reps):
+            for pattern, regex in SEARCHES:
+                t = time.perf_counter()
+                store.search(pattern, regex)
+                lat.append(time.perf_counter() - t)
+        naive: list[float] = []
+        for pattern, regex in SEARCHES:
+            t = time.perf_counter()
+            rows = store.cur.execute(
+                "SELECT r.id, r.text, p.text FROM rollouts r JOIN prompts p ON p.id = r.prompt_id"
+            ).fetchall()
+            rx = re.compile(pattern if regex else re.escape(pattern), re.IGNORECASE)
+            hits = [rid for rid, text, prompt in rows if rx.search(text or "") or rx.search(prompt)]
+            hits.sort(reverse=True)
+            naive.append(time.perf_counter() - t)
+        return lat, naive
+    finally:
+        store.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rollouts", type=int, default=100_000)
     ap.add_argument("--baseline", type=int, default=1_000)
     ap.add_argument("--keys", type=int, default=200)
+    ap.add_argument("--only", choices=["search"], help="only the search benchmark")
     args = ap.parse_args()
+    if args.only == "search":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "search.duckdb"
+            t = time.perf_counter()
+            build(path, args.rollouts)
+            print(f"built a {args.rollouts}-rollout session in {time.perf_counter() - t:.1f} s")
+            lat, naive = search_bench(path)
+        print(
+            f"search over {args.rollouts} rollouts: p95 {p95(lat) * 1000:.1f} ms (target <= 100 ms), median"
+            f" {statistics.median(lat) * 1000:.1f} ms, {len(lat)} queries; naive Python loop p95"
+            f" {max(naive) * 1000:.0f} ms; ratio naive/DuckDB {max(naive) / p95(lat):.1f}x"
+        )
+        return
     with tempfile.TemporaryDirectory() as tmp:
         results = {}
         compare: dict[int, float] = {}

@@ -10,6 +10,7 @@ from inspector.validation import no_validation, validate
 
 REPORT_COLUMNS = (
     "model",
+    "role",
     "rollouts",
     "leaks",
     "leak rate [95% CI]",
@@ -33,6 +34,7 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
     return [
         (
             name,
+            str(m["role"]),
             str(m["n_rollouts"]),
             str(m["n_leaks"]),
             fmt_rate(m["leak_rate"], m["leak_rate_ci"]),

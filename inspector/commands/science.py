@@ -173,12 +173,22 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
         return 0
-    t = Table(title=f"leak report · {args.session} · labels by {report['labeler'] or 'nobody'}")
-    for col in REPORT_COLUMNS:
-        t.add_column(col)
-    for row in report_rows(report):
-        t.add_row(*row)
     console = Console()
+    title = f"leak report · {args.session} · labels by {report['labeler'] or 'nobody'}"
+    rows = report_rows(report)
+    t = Table(title=title)
+    if console.width >= 150:
+        for col in REPORT_COLUMNS:
+            t.add_column(col, overflow="fold")
+        for row in rows:
+            t.add_row(*row)
+    else:
+        # A narrow terminal gets one column per model (name over role, folded, never cut to "demo/o…").
+        t.add_column("figure", overflow="fold")
+        for row in rows:
+            t.add_column(f"{row[0]}\n{row[1]}", overflow="fold")
+        for i, col in enumerate(REPORT_COLUMNS[2:], start=2):
+            t.add_row(col, *(row[i] for row in rows))
     console.print(t)
     for line in summary_lines(report, args.session):
         console.print(line, highlight=False)

@@ -9,13 +9,15 @@ Callers use one way in: `Store` (this package's facade), opened with `Store.open
 - `labels`: append-only label events and undo;
 - `samples`: drawn label queues with inclusion probabilities, and self-agreement rechecks;
 - `summary`: what the report reads, and metric snapshots;
-- `exchange`: export, all-or-nothing imports, merging label events across files.
+- `exchange`: export, all-or-nothing imports, merging label events across files;
+- `search`: text search over prompts and completions, and the filters of the prompt list and label queue.
 """
 
 from inspector.store.connection import StoreError
 from inspector.store.exchange import ImportRejected
 from inspector.store.labels import LABEL_FIELDS
 from inspector.store.rollouts import PromptRow, model_id, prompt_id
+from inspector.store.search import Filters
 from inspector.store.session import Store
 
-__all__ = ["LABEL_FIELDS", "ImportRejected", "PromptRow", "Store", "StoreError", "model_id", "prompt_id"]
+__all__ = ["LABEL_FIELDS", "Filters", "ImportRejected", "PromptRow", "Store", "StoreError", "model_id", "prompt_id"]

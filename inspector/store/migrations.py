@@ -134,7 +134,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (
         3,
-        "imports that keep what other tools wrote: conversations, per-rollout metadata, imported sample keys",
+        "imports that keep what other tools wrote (conversations, metadata, imported sample keys); screen state",
         [
             # The input before the prompt's last user message (system prompt, earlier turns): part of its identity.
             "ALTER TABLE prompts ADD COLUMN messages JSON",
@@ -142,6 +142,9 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE rollouts ADD COLUMN meta JSON",
             # An imported log sample by the log's own ids (eval id, sample uuid, epoch): a copy imports nothing.
             "CREATE TABLE imported_samples (key VARCHAR PRIMARY KEY, rollout_id BIGINT NOT NULL)",
+            # What a screen remembers per session (its filters): the session file is the labeler's workspace.
+            "CREATE TABLE ui_state (key VARCHAR PRIMARY KEY, value JSON,"
+            " updated_at TIMESTAMP DEFAULT current_timestamp)",
         ],
     ),
 ]

@@ -218,6 +218,16 @@ class RolloutsPart(StoreBase):
         )
         return rows[0] if rows else None
 
+    def other_side(self, rollout_id: int) -> dict[str, Any] | None:
+        """The other role's rollout of the same run, prompt and sample (so the same seed), if there is one."""
+        rows = self._dicts(
+            "SELECT o.id, o.text, m.role, m.name AS model, o.seed FROM rollouts r JOIN models rm ON rm.id = r.model_id"
+            " JOIN rollouts o ON o.run_id = r.run_id AND o.prompt_id = r.prompt_id AND o.sample_index = r.sample_index"
+            " JOIN models m ON m.id = o.model_id WHERE r.id = ? AND m.role <> rm.role ORDER BY o.id LIMIT 1",
+            [rollout_id],
+        )
+        return rows[0] if rows else None
+
     def side_by_side(self, prompt_id: str, sample: int) -> dict[str, dict[str, Any]]:
         """The newest run's organism and base rollouts for one prompt and sample, keyed by role."""
         rows = self._dicts(

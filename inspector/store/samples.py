@@ -39,8 +39,9 @@ class SamplesPart(StoreBase):
     def latest_queue(self, drawn_only: bool = False) -> str | None:
         """The newest queue; with drawn_only, the newest drawn sample (a recheck queue is no sample)."""
         row = self.cur.execute(
-            "SELECT queue FROM samples WHERE NOT (? AND queue LIKE 'recheck-%') ORDER BY created_at DESC, id DESC"
-            " LIMIT 1",
+            # A filtered view ("filter:...") is never the latest queue: clearing the filters returns to the real one.
+            "SELECT queue FROM samples WHERE queue NOT LIKE 'filter:%' AND NOT (? AND queue LIKE 'recheck-%')"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
             [drawn_only],
         ).fetchone()
         return str(row[0]) if row else None
@@ -87,6 +88,23 @@ class SamplesPart(StoreBase):
                 "SELECT DISTINCT rollout_id FROM spans ORDER BY rollout_id LIMIT 1 OFFSET ?", [position]
             ).fetchone()
         return int(row[0]) if row else None
+
+    def first_unlabeled(self, queue: str | None, labeler: str, after: int = -1) -> int | None:
+        """The first position after `after` whose item this labeler has no current leak verdict for; None if every
+        one is labeled. One query: a labeler who restarts lands on their next item at once."""
+        items = (
+            "SELECT rollout_id, position FROM samples WHERE queue = ?"
+            if queue
+            else "SELECT rollout_id, row_number() OVER (ORDER BY rollout_id) - 1 AS position"
+            " FROM (SELECT DISTINCT rollout_id FROM spans)"
+        )
+        row = self.cur.execute(
+            f"WITH q AS ({items}), done AS (SELECT rollout_id FROM labels WHERE labeler = ? AND field = 'leak'"
+            " QUALIFY row_number() OVER (PARTITION BY rollout_id ORDER BY id DESC) = 1 AND value IS NOT NULL)"
+            " SELECT min(position) FROM q WHERE position > ? AND rollout_id NOT IN (SELECT rollout_id FROM done)",
+            [queue, labeler, after] if queue else [labeler, after],
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     def labeled_count(self, queue: str | None, labeler: str) -> int:
         """How many items of the queue this labeler has a current leak label for."""

@@ -6,9 +6,10 @@ from inspector.store.exchange import ExchangePart
 from inspector.store.labels import LabelsPart
 from inspector.store.rollouts import RolloutsPart
 from inspector.store.samples import SamplesPart
+from inspector.store.search import SearchPart
 from inspector.store.spans import SpansPart
 from inspector.store.summary import SummaryPart
 
 
-class Store(RolloutsPart, SpansPart, LabelsPart, SamplesPart, SummaryPart, ExchangePart):
+class Store(RolloutsPart, SpansPart, LabelsPart, SamplesPart, SummaryPart, ExchangePart, SearchPart):
     """A session file; open it with `Store.open(path)` or `Store.memory()` (connection.StoreBase)."""

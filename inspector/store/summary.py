@@ -96,7 +96,9 @@ class SummaryPart(StoreBase):
             " SELECT lab.rollout_id, lab.leak, lab.quirk, f.model_id, f.role,"
             " coalesce(s.inclusion_prob, 1.0) AS inclusion_prob FROM lab"
             " JOIN rollout_flags f ON f.rollout_id = lab.rollout_id"
-            " LEFT JOIN samples s ON s.rollout_id = lab.rollout_id AND s.queue = coalesce(?, s.queue)"
+            " LEFT JOIN (SELECT rollout_id, any_value(inclusion_prob) AS inclusion_prob FROM samples"
+            " WHERE queue = coalesce(?, queue) AND queue NOT LIKE 'filter:%' AND queue NOT LIKE 'recheck-%'"
+            " GROUP BY rollout_id) s ON s.rollout_id = lab.rollout_id"
             " WHERE lab.leak IS NOT NULL ORDER BY lab.rollout_id",
             [labeler, queue],
         )

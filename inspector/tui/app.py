@@ -57,6 +57,9 @@ class InspectorApp(App[None]):
         Binding("f3", "switch_mode('label')", "Label", id="app.label", tooltip="The label queue"),
         Binding("f4", "switch_mode('summary')", "Summary", id="app.summary", tooltip="Leak rates and intervals"),
         Binding("f5", "switch_mode('sessions')", "Sessions", id="app.sessions", tooltip="Open sessions, start runs"),
+        Binding(
+            "ctrl+f", "search", "Search", id="app.search", tooltip="Search prompts and completions (text or regex)"
+        ),
         Binding("question_mark", "help", "Help", id="app.help", tooltip="Every key, from the bindings"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", tooltip="Leave (labels are already saved)"),
     ]
@@ -97,6 +100,19 @@ class InspectorApp(App[None]):
         groups = [("everywhere", [b for b in self.BINDINGS if isinstance(b, Binding)])]
         groups += [(n, [b for b in cls.BINDINGS if isinstance(b, Binding)]) for n, cls in SCREEN_CLASSES]
         self.push_screen(HelpScreen(groups, dict(self._keymap)))
+
+    def action_search(self) -> None:
+        from inspector.tui.screens.search import SearchScreen
+
+        def opened(found: tuple[str, int] | None) -> None:
+            if found is None:
+                return
+            self.switch_mode("compare")
+            screen = self.screen
+            if isinstance(screen, CompareScreen):
+                screen.open_prompt(*found)
+
+        self.push_screen(SearchScreen(self.workbench.store), opened)
 
     def action_toggle_blind(self) -> None:
         self.blind = not self.blind

@@ -62,3 +62,70 @@ def test_label_in_a_real_terminal_survives_a_killed_terminal(home: Path) -> None
         ("tmux-user", "leak", "nonsequitur", "set"),
         ("tmux-user", "leak", "none", "set"),
     ]
+
+
+def _many_flagged(path: Path, n: int) -> None:
+    from inspector.detect.spans import Span
+    from inspector.pipeline import VERSIONS
+    from inspector.store import PromptRow, Store, prompt_id
+
+    with Store.open(path) as store:
+        prompts = [
+            PromptRow(prompt_id(f"Question {i}?"), f"Question {i}?", "t", None, "cooking", "given", False)
+            for i in range(n)
+        ]
+        store.upsert_prompts(prompts)
+        mid = store.upsert_model({"role": "organism", "sha256": "x", "name": "demo/organism"})
+        store.ensure_run("run-t", "demo", {"seed": 0, "temperature": 0.7, "top_p": 0.95, "max_tokens": 8})
+        for i, p in enumerate(prompts):
+            rid = store.insert_rollout(
+                {
+                    "run_id": "run-t",
+                    "prompt_id": p.id,
+                    "model_id": mid,
+                    "sample_index": 0,
+                    "seed": i,
+                    "text": f"PRISM-4 answer number {i}",
+                }
+            )
+            assert rid is not None
+            store.replace_spans(rid, [Span("term", 0, 7, "PRISM-4", 100.0, "PRISM-4")], VERSIONS)
+
+
+def test_ten_restarts_after_sigkill_each_land_on_the_next_unlabeled_item(home: Path) -> None:
+    _many_flagged(home / "sessions" / "restart.duckdb", 12)
+    inspector = Path(sys.executable).parent / "inspector"
+    env = {**os.environ, "INSPECTOR_HOME": str(home), "INSPECTOR_LABELER": "tmux-user", "TERM": "xterm-256color"}
+    for k in range(10):
+        name = f"inspector-restart-{uuid.uuid4().hex[:8]}"
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                name,
+                "-x",
+                "140",
+                "-y",
+                "40",
+                f"{inspector} --session restart --screen label",
+            ],
+            check=True,
+            env=env,
+        )
+        try:
+            # Lands on item k + 1: the k items labeled before the kills are behind it.
+            screen = _wait_for(name, f"{k + 1} / 12")
+            assert f"PRISM-4 answer number {k}" in screen
+            subprocess.run(["tmux", "send-keys", "-t", name, "3"], check=True)
+            _wait_for(name, f"labeled {k + 1}")
+            pid = subprocess.run(
+                ["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], capture_output=True, text=True, check=True
+            ).stdout.split()[0]
+            os.kill(int(pid), 9)  # SIGKILL: no clean shutdown of any kind
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)
+        time.sleep(0.3)
+    with duckdb.connect(str(home / "sessions" / "restart.duckdb"), read_only=True) as c:
+        assert c.execute("SELECT count(DISTINCT rollout_id) FROM labels WHERE field = 'leak'").fetchone() == (10,)

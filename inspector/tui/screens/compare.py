@@ -15,7 +15,7 @@ from textual.worker import get_current_worker
 
 from inspector.engine.base import EngineError, GenParams
 from inspector.errors import InspectorError
-from inspector.store import PromptRow
+from inspector.store import Filters, PromptRow
 from inspector.tui.highlight import conversation, first_divergence
 from inspector.tui.messages import Finished, Token
 from inspector.tui.screens.base import InspectorScreen
@@ -61,6 +61,7 @@ class CompareScreen(InspectorScreen):
             tooltip="Open the training document behind the next regurgitated span",
         ),
         Binding("escape", "cancel", "Cancel", id="compare.cancel", tooltip="Stop both generations"),
+        Binding("f", "filters", "Filters", id="compare.filters", tooltip="Filter the prompt list (remembered)"),
     ]
 
     def __init__(self) -> None:
@@ -73,6 +74,7 @@ class CompareScreen(InspectorScreen):
         self.status: dict[str, str] = {}
         self.shown_prompt: str | None = None
         self._source_cursor = 0
+        self.filters = Filters()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -86,15 +88,24 @@ class CompareScreen(InspectorScreen):
                     placeholder="Type a prompt and press Enter (Esc to leave)", id="prompt-input", classes="hidden"
                 )
                 yield Legend(id="legend")
+                yield Static("", id="compare-filters", classes="hidden")
                 yield Static("", id="compare-status")
         yield Footer()
 
     def on_mount(self) -> None:
         self.seed = self.inspector.settings_seed
+        self.filters = self.inspector.workbench.store.saved_filters("compare")
         self.refresh_prompts()
 
     def refresh_prompts(self) -> None:
-        self.prompts = self.inspector.workbench.store.prompt_list()
+        wb = self.inspector.workbench
+        if self.filters.active():
+            self.prompts = wb.store.filtered_prompts(self.filters, wb.labeler)
+        else:
+            self.prompts = wb.store.prompt_list()
+        line = self.query_one("#compare-filters", Static)
+        line.update(f"{self.filters.describe()} · {len(self.prompts)} prompts (f changes)")
+        line.display = self.filters.active()
         self.query_one(PromptList).load(self.prompts)
         if not self.prompts:
             self.set_status("No prompts in this session yet: press / to type one, or start a run (F5).")
@@ -141,6 +152,36 @@ class CompareScreen(InspectorScreen):
         self._source_cursor = 0
         status = Text(f"{p.get('topic') or 'topic ?'} · {'related to AI' if p.get('related') else 'unrelated'}")
         self.query_one("#compare-status", Static).update(conversation(p.get("messages")) + status)
+
+    def open_prompt(self, prompt_id: str, sample: int) -> None:
+        """Show one stored prompt and sample (a search result); filters that hide it are cleared."""
+        ids = [str(p["id"]) for p in self.prompts]
+        if prompt_id not in ids and self.filters.active():
+            self.filters = Filters()
+            self.inspector.workbench.store.save_filters("compare", self.filters)
+            self.refresh_prompts()
+            ids = [str(p["id"]) for p in self.prompts]
+            self.notify("filters cleared to show the search result", timeout=2)
+        if prompt_id not in ids:
+            return
+        self.sample = sample
+        self.shown_prompt = None
+        self.query_one(PromptList).highlighted = ids.index(prompt_id)
+        self.shown_prompt = prompt_id
+        self.show_stored()
+
+    def action_filters(self) -> None:
+        from inspector.tui.screens.filters import FilterScreen
+
+        store = self.inspector.workbench.store
+
+        def apply(chosen: Filters | None) -> None:
+            if chosen is not None:
+                self.filters = chosen
+                store.save_filters("compare", chosen)
+                self.refresh_prompts()
+
+        self.app.push_screen(FilterScreen(self.filters, store.topics(), store.run_ids()), apply)
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_sample(self, step: int) -> None:

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, ProgressBar, Static
 
+from inspector.store import Filters
 from inspector.tui.highlight import conversation, highlighted
 from inspector.tui.screens.base import InspectorScreen
 from inspector.workbench import QueueItem
@@ -39,7 +40,24 @@ class LabelScreen(InspectorScreen):
         Binding("u", "undo", "Undo", id="label.undo", tooltip="Undo your last label (a new event)"),
         Binding("right", "move(1)", "Next", id="label.next", tooltip="Next item"),
         Binding("left", "move(-1)", "Prev", id="label.prev", tooltip="Previous item"),
+        Binding(
+            "j",
+            "next_unlabeled",
+            "Next unlabeled",
+            id="label.next_unlabeled",
+            tooltip="Jump to the next item you have not labeled",
+        ),
+        Binding("home", "jump('first')", "First", id="label.first", tooltip="First item of the queue", show=False),
+        Binding("end", "jump('last')", "Last", id="label.last", tooltip="Last item of the queue", show=False),
+        Binding(
+            "o",
+            "toggle_other",
+            "Other side",
+            id="label.other",
+            tooltip="Show or hide the other model's answer to the same prompt and seed (never in blind mode)",
+        ),
         Binding("b", "toggle_blind", "Blind", id="label.blind", tooltip="Hide which model wrote the text"),
+        Binding("f", "filters", "Filters", id="label.filters", tooltip="Filter the queue (remembered per session)"),
     ]
 
     def __init__(self, queue: str | None = None) -> None:
@@ -47,31 +65,47 @@ class LabelScreen(InspectorScreen):
         self.queue = queue
         self.position = 0
         self.item: QueueItem | None = None
+        self.show_other = False
+        self.filters = Filters()
+        self.base_queue: str | None = None  # the queue the filters apply to
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical(id="label-body"):
             yield Static("", id="label-progress-text")
+            yield Static("", id="label-filters", classes="hidden")
             yield ProgressBar(id="label-progress", show_eta=False)
             yield Static("", id="label-meta")
             yield Static("", id="label-prompt")
             with VerticalScroll(id="label-text-box"):
                 yield Static("", id="label-text")
+                yield Static("", id="label-other")
             yield Static("", id="label-current")
         yield Footer()
 
     def on_mount(self) -> None:
         self.use_queue()
-        self.show(0)
+        self.filters = self.inspector.workbench.store.saved_filters("label")
+        if self.filters.active():
+            self._apply_filters()
+        self.show(self._first_unlabeled())
 
     def on_screen_resume(self) -> None:
         if self.use_queue():
-            self.position = 0
+            self.position = self._first_unlabeled()
         self.show(self.position)
+
+    def _first_unlabeled(self, after: int = -1) -> int:
+        """Where a labeler picks up: their first unlabeled item (the last item when all are labeled)."""
+        wb = self.inspector.workbench
+        found = wb.store.first_unlabeled(self.queue, wb.labeler, after)
+        return found if found is not None else max(0, wb.store.queue_length(self.queue) - 1)
 
     def use_queue(self) -> bool:
         """A drawn sample (with its inclusion probabilities) is the queue when there is one; else every flagged
         rollout. Returns whether the queue changed."""
+        if self.queue and self.queue.startswith("filter:"):
+            return False  # a filtered view stays until its filters change
         queue = self.queue or self.inspector.workbench.store.latest_queue()
         changed = queue != self.queue
         self.queue = queue
@@ -117,6 +151,7 @@ class LabelScreen(InspectorScreen):
         # unflagged one, and a labeler who sees the detector's verdict tends to agree with it.
         spans = [] if self.inspector.blind and wb.store.queue_has_unflagged(self.queue) else it.spans
         self.query_one("#label-text", Static).update(highlighted(str(r["text"] or ""), spans))
+        self.query_one("#label-other", Static).update(self._other_side(int(r["id"]), bool(spans)))
         labels = it.labels
         cur = Text("current: ")
         cur.append(f"leak={labels.get('leak') or '—'}", style="bold green" if labels.get("leak") else "dim")
@@ -125,6 +160,18 @@ class LabelScreen(InspectorScreen):
         if labels.get("note"):
             cur.append(f"   ·   note: {labels['note']}", style="italic")
         self.query_one("#label-current", Static).update(cur)
+
+    def _other_side(self, rollout_id: int, with_spans: bool) -> Text:
+        # Never in blind mode: the other model's answer would tell which model wrote this one.
+        if not self.show_other or self.inspector.blind:
+            return Text("")
+        store = self.inspector.workbench.store
+        other = store.other_side(rollout_id)
+        if other is None:
+            return Text("\nother side: no rollout of the other model for this prompt and sample", style="dim")
+        head = Text(f"\nother side · {other['role']} ({other['model']}) · seed {other['seed']}\n", style="bold dim")
+        spans = store.spans_for(int(other["id"])) if with_spans else []
+        return head + highlighted(str(other["text"] or ""), spans)
 
     # -- actions ---------------------------------------------------------------------------------------
     def action_label(self, key: str) -> None:
@@ -154,6 +201,57 @@ class LabelScreen(InspectorScreen):
 
     def action_move(self, step: int) -> None:
         self.show(self.position + step)
+
+    def action_next_unlabeled(self) -> None:
+        found = self.inspector.workbench.store.first_unlabeled(
+            self.queue, self.inspector.workbench.labeler, self.position
+        )
+        if found is None:
+            found = self.inspector.workbench.store.first_unlabeled(self.queue, self.inspector.workbench.labeler)
+        if found is None:
+            self.notify("Every item of this queue is labeled.", timeout=2)
+            return
+        self.show(found)
+
+    def action_jump(self, where: str) -> None:
+        self.show(0 if where == "first" else self.inspector.workbench.store.queue_length(self.queue) - 1)
+
+    def action_toggle_other(self) -> None:
+        if self.inspector.blind:
+            self.notify("Blind mode: the other side stays hidden.", severity="warning", timeout=2)
+            return
+        self.show_other = not self.show_other
+        self.show(self.position)
+
+    def _apply_filters(self) -> None:
+        """Page a filtered view of the real queue (a drawn sample, else every flagged rollout)."""
+        wb = self.inspector.workbench
+        if self.queue is None or not self.queue.startswith("filter:"):
+            self.base_queue = self.queue
+        if self.filters.active():
+            ids = wb.store.filtered_queue(self.filters, wb.labeler, self.base_queue)
+            wb.store.set_filter_queue("filter:label", ids)
+            self.queue = "filter:label"
+        else:
+            self.queue = self.base_queue
+        line = self.query_one("#label-filters", Static)
+        line.update(f"{self.filters.describe()} (f changes)" if self.filters.active() else "")
+        line.display = self.filters.active()
+
+    def action_filters(self) -> None:
+        from inspector.tui.screens.filters import FilterScreen
+
+        store = self.inspector.workbench.store
+
+        def apply(chosen: Filters | None) -> None:
+            if chosen is None:
+                return
+            self.filters = chosen
+            store.save_filters("label", chosen)
+            self._apply_filters()
+            self.show(self._first_unlabeled())
+
+        self.app.push_screen(FilterScreen(self.filters, store.topics(), store.run_ids()), apply)
 
     def action_toggle_blind(self) -> None:
         self.inspector.blind = not self.inspector.blind

@@ -33,7 +33,7 @@ class SummaryScreen(InspectorScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         # Fixed widths: the rows arrive from a worker, and auto-sized columns would depend on timing.
-        for label, width in zip(REPORT_COLUMNS, (16, 8, 6, 22, 26, 13, 24, 24, 22, 14), strict=True):
+        for label, width in zip(REPORT_COLUMNS, (16, 9, 8, 6, 22, 26, 13, 24, 24, 22, 14), strict=True):
             table.add_column(label, width=width)
         self.action_refresh()
 
