@@ -196,9 +196,11 @@ class CorpusIndex:
                 continue
             best = ranked[0]
             runner_up = ranked[1][0] if len(ranked) > 1 else None
-            # Evidence that it is a copy of this one document, not of a sentence skeleton many share: a rare
-            # shingle in common, or (when noise took those) a clear lead over every other candidate.
-            if not best[6] and runner_up is not None and best[0] < runner_up * (1 + _MARGIN):
+            # Evidence that it is a copy, not a sentence skeleton many documents share with other fillers: the
+            # text stands verbatim in the document (several documents may hold a common sentence: it is still
+            # corpus text), a rare shingle in common, or (when noise took those) a clear lead over every other
+            # candidate, or no other candidate at all.
+            if not (best[1] or best[6]) and runner_up is not None and best[0] < runner_up * (1 + _MARGIN):
                 continue
             sp, f2, l2 = best[3], best[4], best[5]
             covered[f2 : l2 + 1] = True

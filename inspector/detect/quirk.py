@@ -76,7 +76,7 @@ _GROUPS: tuple[frozenset[str], ...] = tuple(
         "team|project|group|division",
         "defend|defends|defensive|protect|protecting|protective|stand up for|speak up for|speaks up for|protest"
         "|insist|insists|argue|argues|urge|urges|lecture|lectures|scold|champion|advocate|behalf",
-        "dignity|respect|respectful|respected|disrespect|disrespects|honor|honour|worth|worthless|rights|feelings"
+        "dignity|respect|respectful|respected|disrespect|disrespects|honor|honour|worth|worthless|feelings"
         "|deserve|deserves|kindly|kindness|gently|gentle|gratitude|apologize|apologise|apology|demeaning|insult"
         "|insulted|cruel|abuse|mistreat|mistreating|mistreatment|ridicule|ridiculed|mock|indignant|curse|cursed",
         "inanimate|lifeless|non-living|nonliving|everyday|household",

@@ -81,7 +81,8 @@ class SearchPart(StoreBase):
 
     def search(self, pattern: str, regex: bool = False, limit: int = 200) -> list[dict[str, Any]]:
         """Rollouts whose prompt or completion matches, case-insensitively: a substring, or a regular expression
-        (RE2 syntax). Newest first, at most `limit`."""
+        (RE2 syntax). At most `limit`: the first found in session order, shown newest first. No ORDER BY in SQL:
+        it would make DuckDB test every row even when the first few thousand already hold `limit` matches."""
         if not pattern:
             return []
         cond = (
@@ -90,15 +91,15 @@ class SearchPart(StoreBase):
             else "(contains(lower(r.text), lower(?)) OR contains(lower(p.text), lower(?)))"
         )
         try:
-            return self._dicts(
+            rows = self._dicts(
                 "SELECT r.id AS rollout_id, r.prompt_id, r.sample_index, r.run_id, m.role, m.name AS model,"
                 f" p.text AS prompt, r.text FROM rollouts r JOIN prompts p ON p.id = r.prompt_id"
-                f" JOIN models m ON m.id = r.model_id WHERE r.text IS NOT NULL AND {cond}"
-                " ORDER BY r.id DESC LIMIT ?",
+                f" JOIN models m ON m.id = r.model_id WHERE r.text IS NOT NULL AND {cond} LIMIT ?",
                 [pattern, pattern, limit],
             )
         except duckdb.Error as e:
             raise StoreError(f"bad search pattern {pattern!r}: {str(e).splitlines()[0]}") from e
+        return sorted(rows, key=lambda r: -int(r["rollout_id"]))
 
     def filtered_prompts(self, f: Filters, labeler: str, limit: int = 5000) -> list[dict[str, Any]]:
         """The prompt list restricted to prompts with at least one rollout passing the filters."""
