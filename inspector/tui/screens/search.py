@@ -93,7 +93,9 @@ class SearchScreen(ModalScreen[tuple[str, int] | None]):
             where = r["text"] if rx.search(" ".join(str(r["text"]).split())) else r["prompt"]
             label = head + Text(str(r["prompt"])[:50] + " │ ", style="bold") + _snippet(str(where), rx)
             results.add_option(Option(label, id=str(i)))
-        self.notify(f"{len(rows)} matching rollouts" + (" (the first 200 found)" if len(rows) >= 200 else ""), timeout=2)
+        self.notify(
+            f"{len(rows)} matching rollouts" + (" (the first 200 found)" if len(rows) >= 200 else ""), timeout=2
+        )
         if rows:
             results.focus()
             results.highlighted = 0
