@@ -136,3 +136,21 @@ def test_search_bad_regex_is_one_line(workbench: Workbench) -> None:
 
     with pytest.raises(StoreError, match="bad search pattern"):
         Store.search(workbench.store, "(", regex=True)
+
+
+async def test_a_filter_that_hides_everything_says_so(workbench: Workbench) -> None:
+    app = InspectorApp(workbench, start="label")
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LabelScreen)
+        screen.filters = Filters(role="base", kind="term")  # the base never names PRISM-4 here
+        screen._apply_filters()
+        screen.show(0)
+        await pilot.pause()
+        assert "no item passes the filters" in str(screen.query_one("#label-meta").render())
+        screen.filters = Filters()
+        screen._apply_filters()
+        screen.show(0)
+        await pilot.pause()
+        assert screen.item is not None and screen.queue is None

@@ -119,7 +119,11 @@ class LabelScreen(InspectorScreen):
         meta = self.query_one("#label-meta", Static)
         if self.item is None:
             self.query_one("#label-progress-text", Static).update("0 / 0")
-            meta.update("Nothing to label: no flagged rollouts in this session (run the detectors, or draw a sample).")
+            meta.update(
+                "Nothing to label: no item passes the filters (f changes them)."
+                if self.filters.active()
+                else "Nothing to label: no flagged rollouts in this session (run the detectors, or draw a sample)."
+            )
             for wid in ("#label-prompt", "#label-text", "#label-current"):
                 self.query_one(wid, Static).update("")
             return
