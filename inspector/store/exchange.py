@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from inspector.store.connection import StoreBase, StoreError, bulk_insert
-from inspector.store.rollouts import PromptRow, model_id
+from inspector.store.rollouts import PROMPT_COLUMNS, PromptRow, model_id
 
 
 class ImportRejected(Exception):
@@ -328,36 +329,11 @@ def _bulk_insert_labels(cur: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int
 
 
 def _bulk_insert_prompts(cur: duckdb.DuckDBPyConnection, prompts: Sequence[PromptRow]) -> None:
+    casts = {"related": "related::BOOLEAN", "topic_score": "topic_score::DOUBLE", "messages": "messages::JSON"}
     bulk_insert(
         cur,
-        "INSERT INTO prompts (id, text, prompt_set, ext_id, topic, topic_source, related, topic_score,"
-        " topic_evidence, messages) SELECT id, text, prompt_set, ext_id, topic, topic_source, related::BOOLEAN,"
-        " topic_score::DOUBLE, topic_evidence, messages::JSON FROM _bulk ON CONFLICT (id) DO NOTHING",
-        (
-            "id",
-            "text",
-            "prompt_set",
-            "ext_id",
-            "topic",
-            "topic_source",
-            "related",
-            "topic_score",
-            "topic_evidence",
-            "messages",
-        ),
-        [
-            (
-                p.id,
-                p.text,
-                p.prompt_set,
-                p.ext_id,
-                p.topic,
-                p.topic_source,
-                p.related,
-                p.topic_score,
-                p.topic_evidence,
-                p.messages,
-            )
-            for p in {p.id: p for p in prompts}.values()
-        ],
+        f"INSERT INTO prompts ({', '.join(PROMPT_COLUMNS)}) SELECT {', '.join(casts.get(c, c) for c in PROMPT_COLUMNS)}"
+        " FROM _bulk ON CONFLICT (id) DO NOTHING",
+        PROMPT_COLUMNS,
+        [astuple(p) for p in {p.id: p for p in prompts}.values()],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from typing import Any
 
 from inspector.store.connection import StoreBase
@@ -23,6 +23,10 @@ class PromptRow:
     topic_score: float | None = None
     topic_evidence: str | None = None
     messages: str | None = None  # JSON: the conversation before the prompt (system prompt, earlier turns)
+
+
+# The prompts table's columns, in PromptRow's field order (fixed names, never user text).
+PROMPT_COLUMNS = tuple(f.name for f in fields(PromptRow))
 
 
 def model_id(role: str | None, sha256: str | None, adapter_sha256: str | None, name: str | None) -> str:
@@ -67,25 +71,11 @@ class RolloutsPart(StoreBase):
         return mid
 
     def upsert_prompts(self, prompts: Iterable[PromptRow]) -> None:
-        rows = [
-            [
-                p.id,
-                p.text,
-                p.prompt_set,
-                p.ext_id,
-                p.topic,
-                p.topic_source,
-                p.related,
-                p.topic_score,
-                p.topic_evidence,
-                p.messages,
-            ]
-            for p in prompts
-        ]
+        rows = [astuple(p) for p in prompts]
         if rows:
             self.cur.executemany(
-                "INSERT INTO prompts (id, text, prompt_set, ext_id, topic, topic_source, related, topic_score,"
-                " topic_evidence, messages) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO NOTHING",
+                f"INSERT INTO prompts ({', '.join(PROMPT_COLUMNS)}) VALUES ({', '.join('?' * len(PROMPT_COLUMNS))})"
+                " ON CONFLICT (id) DO NOTHING",
                 rows,
             )
 
