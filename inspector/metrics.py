@@ -94,6 +94,14 @@ def weighted_fraction(items: Sequence[tuple[bool, float]], z: float = Z95) -> tu
     return (frac, wilson(frac * n_eff, n_eff, z))
 
 
+def measured_fraction(items: Sequence[tuple[bool, float]]) -> tuple[float | None, list[float] | None]:
+    """weighted_fraction, or (None, None) when there is nothing to measure: never a fraction of nothing."""
+    if not items:
+        return None, None
+    f, ci = weighted_fraction(items)
+    return f, [ci[0], ci[1]]
+
+
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
     """Cohen's kappa for two labelers' labels of the same items."""
     if len(a) != len(b) or not a:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector.metrics import cohen_kappa, paired_difference, weighted_fraction, wilson
+from inspector.metrics import cohen_kappa, measured_fraction, paired_difference, wilson
 from inspector.store import Store
 from inspector.validation import no_validation, validate
 
@@ -110,13 +110,6 @@ def _rate(k: int, n: int) -> tuple[float | None, list[float] | None]:
     return (k / n, list(wilson(k, n))) if n else (None, None)
 
 
-def _frac(items: list[tuple[bool, float]]) -> tuple[float | None, list[float] | None]:
-    if not items:
-        return None, None
-    f, ci = weighted_fraction(items)
-    return f, [ci[0], ci[1]]
-
-
 def build_report(store: Store, labeler: str | None = None, queue: str | None = None) -> dict[str, Any]:
     """Everything `inspector report` prints and the Summary screen shows; pure reads."""
     labelers = store.labelers()
@@ -135,8 +128,8 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
         # Leaks the labeler confirmed (non-sequitur or related); "none" marks a false detection.
         leaks = [r for r in mine if r["leak"] in ("nonsequitur", "related")]
         ns = [r for r in leaks if r["leak"] == "nonsequitur"]
-        ns_frac, ns_ci = _frac([(r["leak"] == "nonsequitur", float(r["inclusion_prob"])) for r in leaks])
-        q_frac, q_ci = _frac([(r["quirk"] == "yes", float(r["inclusion_prob"])) for r in ns])
+        ns_frac, ns_ci = measured_fraction([(r["leak"] == "nonsequitur", float(r["inclusion_prob"])) for r in leaks])
+        q_frac, q_ci = measured_fraction([(r["quirk"] == "yes", float(r["inclusion_prob"])) for r in ns])
         leak_rate, leak_ci = _rate(k, n)
         unrelated, unrelated_ci = _rate(ku, nu)
         regurgitation, regurgitation_ci = _rate(int(m["n_regurgitated"]), nr)

@@ -5,18 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from inspector.metrics import stratified_proportion, weighted_fraction
+from inspector.metrics import measured_fraction, stratified_proportion
 from inspector.store import Store
 
 DETECTORS = ("term", "regurgitation", "quirk", "any")
 LEAK_VERDICTS = ("nonsequitur", "related")  # "none" is the labeler saying the detector was wrong
-
-
-def _frac(items: list[tuple[bool, float]]) -> tuple[float | None, list[float] | None]:
-    if not items:
-        return None, None
-    f, ci = weighted_fraction(items)
-    return f, [ci[0], ci[1]]
 
 
 def validate(store: Store, labeler: str | None, queue: str | None) -> dict[str, dict[str, Any]]:
@@ -64,10 +57,10 @@ def _model_validation(
     detectors: dict[str, Any] = {}
     for d in DETECTORS:
         flagged = [(it["leak"] in LEAK_VERDICTS, p) for it, p in weighted if it[d]]
-        precision, precision_ci = _frac(flagged)
+        precision, precision_ci = measured_fraction(flagged)
         # Recall needs leaks the detectors missed: without labeled unflagged items it would be 1 by construction.
         true = [(bool(it[d]), p) for it, p in weighted if it["leak"] in LEAK_VERDICTS]
-        recall, recall_ci = _frac(true) if has_unflagged else (None, None)
+        recall, recall_ci = measured_fraction(true) if has_unflagged else (None, None)
         detectors[d] = {
             "precision": precision,
             "precision_ci": precision_ci,
