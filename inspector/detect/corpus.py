@@ -116,6 +116,7 @@ class CorpusIndex:
         if len(words) < n or len(self.hashes) == 0:
             return []
         qids = self._ids(words)
+        lengths = [len(w) for w in words]  # once per completion, not once per candidate alignment
         q = _shingle_hashes(qids, n)
         wids = qids.tolist()
         if prompt:
@@ -178,7 +179,7 @@ class CorpusIndex:
             for other in chains:
                 if other[1] > last or other[2] + n - 1 < first:
                     continue
-                placed = self._place(text, wids, words, starts, ends, first, last, other, covered)
+                placed = self._place(text, wids, words, lengths, starts, ends, first, last, other, covered)
                 if placed is None:
                     continue
                 sp, f2, l2, df2, dl2 = placed
@@ -277,6 +278,7 @@ class CorpusIndex:
         text: str,
         words: list[int],
         text_words: list[str],
+        lengths: list[int],
         starts: list[int],
         ends: list[int],
         first: int,
@@ -305,9 +307,7 @@ class CorpusIndex:
             a, b = text_words[c], self._vocab_words[dw[dd]]
             return not (a + b).isdigit() and Levenshtein.normalized_similarity(a, b) >= 0.5
 
-        first, d_first, last, d_last = _extend(
-            words, dw, first, d_first, last, d_last, covered, similar, [len(w) for w in text_words], edge
-        )
+        first, d_first, last, d_last = _extend(words, dw, first, d_first, last, d_last, covered, similar, lengths, edge)
         s, e = starts[first], ends[last]
         if e - s < self.min_chars:
             return None
