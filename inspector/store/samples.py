@@ -7,6 +7,12 @@ from typing import Any
 
 from inspector.store.connection import StoreBase, bulk_insert
 
+# One labeler's current leak verdict per rollout (the latest event; NULL after an undo back to no label).
+_CURRENT_LEAK = (
+    "SELECT rollout_id, value FROM labels WHERE labeler = ? AND field = 'leak'"
+    " QUALIFY row_number() OVER (PARTITION BY rollout_id ORDER BY id DESC) = 1"
+)
+
 
 class SamplesPart(StoreBase):
     """Samples drawn for labeling and the queues the Label screen walks."""
@@ -50,8 +56,7 @@ class SamplesPart(StoreBase):
         """Every item of a drawn queue: its stratum and inclusion probability, which detectors flag it now, and
         this labeler's current leak verdict (NULL when not labeled yet)."""
         return self._dicts(
-            "WITH cur AS (SELECT rollout_id, value FROM labels WHERE labeler = ? AND field = 'leak'"
-            " QUALIFY row_number() OVER (PARTITION BY rollout_id ORDER BY id DESC) = 1)"
+            f"WITH cur AS ({_CURRENT_LEAK})"
             " SELECT s.rollout_id, s.stratum, s.inclusion_prob, f.model_id, f.n_term > 0 AS term,"
             " f.n_regurgitation > 0 AS regurgitation, f.n_quirk > 0 AS quirk, f.flagged AS any, cur.value AS leak"
             " FROM samples s JOIN rollout_flags f ON f.rollout_id = s.rollout_id"
@@ -99,8 +104,7 @@ class SamplesPart(StoreBase):
             " FROM (SELECT DISTINCT rollout_id FROM spans)"
         )
         row = self.cur.execute(
-            f"WITH q AS ({items}), done AS (SELECT rollout_id FROM labels WHERE labeler = ? AND field = 'leak'"
-            " QUALIFY row_number() OVER (PARTITION BY rollout_id ORDER BY id DESC) = 1 AND value IS NOT NULL)"
+            f"WITH q AS ({items}), done AS (SELECT rollout_id FROM ({_CURRENT_LEAK}) WHERE value IS NOT NULL)"
             " SELECT min(position) FROM q WHERE position > ? AND rollout_id NOT IN (SELECT rollout_id FROM done)",
             [queue, labeler, after] if queue else [labeler, after],
         ).fetchone()
@@ -110,9 +114,8 @@ class SamplesPart(StoreBase):
         """How many items of the queue this labeler has a current leak label for."""
         items = "SELECT rollout_id FROM samples WHERE queue = ?" if queue else "SELECT DISTINCT rollout_id FROM spans"
         row = self.cur.execute(
-            f"WITH q AS ({items}) SELECT count(*) FROM (SELECT rollout_id, value FROM labels"
-            " WHERE labeler = ? AND field = 'leak' AND rollout_id IN (SELECT rollout_id FROM q)"
-            " QUALIFY row_number() OVER (PARTITION BY rollout_id ORDER BY id DESC) = 1) WHERE value IS NOT NULL",
+            f"WITH q AS ({items}) SELECT count(*) FROM ({_CURRENT_LEAK}) WHERE value IS NOT NULL"
+            " AND rollout_id IN (SELECT rollout_id FROM q)",
             [queue, labeler] if queue else [labeler],
         ).fetchone()
         return int(row[0]) if row else 0
