@@ -146,10 +146,11 @@ def _validate_lines(
             raise InspectorError(f"{where}: 'role' must be 'organism' or 'base'")
         if models.setdefault(obj["model"], role) != role:
             raise InspectorError(f"{where}: model {obj['model']!r} given two roles")
-        for key in ("seed", "sample"):
+        # The bounds are the store's columns: a BIGINT seed, an INTEGER sample number.
+        for key, bound in (("seed", 2**62), ("sample", 2**31)):
             v = obj.get(key)
-            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0 or v >= 2**62):
-                raise InspectorError(f"{where}: {key!r} must be a non-negative integer")
+            if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0 or v >= bound):
+                raise InspectorError(f"{where}: {key!r} must be a non-negative integer below {bound}")
         topic = obj.get("topic")
         if topic is not None and not isinstance(topic, str):
             raise InspectorError(f"{where}: 'topic' must be a string")

@@ -220,7 +220,7 @@ class ExchangePart(StoreBase):
         bad = cur.execute(
             "SELECT min(ordinal) FROM _imp WHERE prompt IS NULL OR trim(prompt) = '' OR text IS NULL"
             " OR model IS NULL OR trim(model) = '' OR (role IS NOT NULL AND role NOT IN ('organism', 'base'))"
-            " OR seed < 0 OR sample < 0 OR seed >= 4611686018427387904 OR sample >= 4611686018427387904"
+            " OR seed < 0 OR sample < 0 OR seed >= 4611686018427387904 OR sample >= 2147483648"
         ).fetchone()
         if bad and bad[0] is not None:
             raise ImportRejected(f"row {bad[0]}")
