@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -99,15 +100,9 @@ def import_rollouts(store: Store, path: Path, role: str = "organism") -> int:
     # The same prompt, model and sample imported twice is refused by the rollouts' unique key.
     run_id = "import-jsonl"
 
-    def prompts(rows: list[tuple[str, str | None]]) -> list[PromptRow]:
-        return [make_prompt(text, topic, path.stem) for text, topic in rows]
-
-    def labels(obj: Any, ordinal: int) -> list[tuple[str, str, str]]:
-        try:
-            return _labels(obj, f"{path}: row {ordinal}")
-        except InspectorError as e:
-            raise ImportRejected(str(e)) from e
-
+    # Partials of module functions, not closures: when another process holds the session, they travel to it.
+    prompts = functools.partial(_prompt_rows, path.stem)
+    labels = functools.partial(_row_labels, path)
     try:
         return store.import_jsonl(path, run_id, prompts, labels, role)
     except ImportRejected:
@@ -121,6 +116,17 @@ def import_rollouts(store: Store, path: Path, role: str = "organism") -> int:
         return store.import_batch(run_id, str(path), models, prompt_rows, rollouts, label_rows)[0]
     except StoreError as e:
         raise InspectorError(str(e)) from e
+
+
+def _prompt_rows(prompt_set: str, rows: list[tuple[str, str | None]]) -> list[PromptRow]:
+    return [make_prompt(text, topic, prompt_set) for text, topic in rows]
+
+
+def _row_labels(path: Path, obj: Any, ordinal: int) -> list[tuple[str, str, str]]:
+    try:
+        return _labels(obj, f"{path}: row {ordinal}")
+    except InspectorError as e:
+        raise ImportRejected(str(e)) from e
 
 
 def _validate_lines(

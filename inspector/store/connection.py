@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Self
 
@@ -19,10 +19,23 @@ class StoreError(Exception):
     """The session file cannot be opened or written; the message names it."""
 
 
-def _lock_message(path: Path, err: Exception) -> str:
-    pid = re.search(r"PID (\d+)", str(err))
-    who = f" (PID {pid.group(1)})" if pid else ""
-    return f"{path}: session is open for writing in another process{who}"
+class SessionLocked(StoreError):
+    """Another process holds the session file (DuckDB allows one writing process per file)."""
+
+    def __init__(self, path: Path, err: Exception) -> None:
+        found = re.search(r"PID (\d+)", str(err))
+        self.pid = int(found.group(1)) if found else None
+        who = f" (PID {self.pid})" if self.pid else ""
+        super().__init__(f"{path}: session is open for writing in another process{who}")
+
+
+def write_failure(path: Path | None, err: Exception) -> StoreError:
+    """One line for a write the disk refused (full, too large, read-only): the file it names (else the session)
+    and that what was committed before is kept."""
+    first = str(err).splitlines()[0] if str(err) else type(err).__name__
+    found = re.search(r'Could not write file "([^"]*)": (.+)$', first)
+    where, reason = (found.group(1), found.group(2)) if found else (str(path or ":memory:"), first)
+    return StoreError(f"{where}: cannot write ({reason}); what was saved before it is kept")
 
 
 class StoreBase:
@@ -33,6 +46,8 @@ class StoreBase:
         self.path = path
         self.read_only = read_only
         self._local = threading.local()
+        # Set when this store keeps a server alive for other processes (see store/server.py): close stops it.
+        self.release: Callable[[], None] | None = None
 
     @staticmethod
     def check_writable(path: Path) -> None:
@@ -46,8 +61,9 @@ class StoreBase:
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False, create: bool = True) -> Self:
-        """Open (and migrate) a session file; errors are one line naming the file."""
+    def open_direct(cls, path: Path, *, read_only: bool = False, create: bool = True) -> Self:
+        """Open (and migrate) a session file in this process; errors are one line naming the file, and
+        SessionLocked when another process holds it (`Store.open` then joins that process instead)."""
         if (read_only or not create) and not path.exists():
             raise StoreError(f"{path}: no such session")
         if not read_only and create:
@@ -56,7 +72,7 @@ class StoreBase:
             conn = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
-                raise StoreError(_lock_message(path, e)) from e
+                raise SessionLocked(path, e) from e
             raise StoreError(f"{path}: cannot open session ({str(e).splitlines()[0]})") from e
         except duckdb.Error as e:
             raise StoreError(f"{path}: not a readable session file ({str(e).splitlines()[0]})") from e
@@ -72,7 +88,14 @@ class StoreBase:
         return store
 
     def close(self) -> None:
+        release, self.release = self.release, None
+        if release is not None:
+            release()  # answers the calls in flight before this process lets go of the file
         self._conn.close()
+
+    def sharing(self) -> str:
+        """Who holds the session file, for the screens: this process (serving any other), or another one."""
+        return "held by this process, shared with any other" if self.release is not None else "held by this process"
 
     def __enter__(self) -> Self:
         return self
@@ -99,7 +122,13 @@ class StoreBase:
         except BaseException:
             cur.execute("ROLLBACK")
             raise
-        cur.execute("COMMIT")
+        try:
+            cur.execute("COMMIT")
+        except duckdb.Error:
+            # A refused commit (a conflict, a full disk) must not leave this thread's cursor inside a transaction.
+            with suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            raise
 
     def migrate(self) -> list[int]:
         cur = self.cur

@@ -18,21 +18,38 @@ LABEL_FIELDS = {
 class LabelsPart(StoreBase):
     """Label events of a session."""
 
-    def add_label(self, rollout_id: int, labeler: str, field: str, value: str | None, blind: bool = False) -> int:
-        """Append one label event; it is committed when this returns (DuckDB autocommits)."""
+    def add_label(
+        self,
+        rollout_id: int,
+        labeler: str,
+        field: str,
+        value: str | None,
+        blind: bool = False,
+        key: str | None = None,
+    ) -> int:
+        """Append one label event; it is committed when this returns (DuckDB autocommits). An event with the
+        same `key` is recorded once: a client resends a label whose reply was lost, and must not double it."""
         allowed = LABEL_FIELDS.get(field, ())
         if field not in LABEL_FIELDS or (allowed is not None and value not in allowed):
             raise ValueError(f"bad label {field}={value!r}")
+        if key is not None and (done := self._keyed(key)) is not None:
+            return int(done[0])
         row = self.cur.execute(
-            "INSERT INTO labels (rollout_id, labeler, field, value, event, blind) VALUES (?,?,?,?,'set',?)"
-            " RETURNING id",
-            [rollout_id, labeler, field, value, blind],
+            "INSERT INTO labels (rollout_id, labeler, field, value, event, blind, event_key)"
+            " VALUES (?,?,?,?,'set',?,?) RETURNING id",
+            [rollout_id, labeler, field, value, blind, key],
         ).fetchone()
         assert row is not None
         return int(row[0])
 
-    def undo_last(self, labeler: str) -> dict[str, Any] | None:
-        """Undo this labeler's latest not-yet-undone 'set' by appending an event that restores the old value."""
+    def _keyed(self, key: str) -> tuple[Any, ...] | None:
+        return self.cur.execute("SELECT id, rollout_id, field, value FROM labels WHERE event_key = ?", [key]).fetchone()
+
+    def undo_last(self, labeler: str, key: str | None = None) -> dict[str, Any] | None:
+        """Undo this labeler's latest not-yet-undone 'set' by appending an event that restores the old value
+        (once per `key`, as for add_label: undoing twice would undo an older label too)."""
+        if key is not None and (done := self._keyed(key)) is not None:
+            return {"rollout_id": int(done[1]), "field": str(done[2]), "value": done[3]}
         last = self.cur.execute(
             "SELECT id, rollout_id, field FROM labels l WHERE labeler = ? AND event = 'set' AND NOT EXISTS"
             " (SELECT 1 FROM labels u WHERE u.undoes = l.id) ORDER BY id DESC LIMIT 1",
@@ -48,8 +65,9 @@ class LabelsPart(StoreBase):
         ).fetchone()
         restored = prev[0] if prev else None
         self.cur.execute(
-            "INSERT INTO labels (rollout_id, labeler, field, value, event, undoes) VALUES (?,?,?,?,'undo',?)",
-            [rollout_id, labeler, field, restored, eid],
+            "INSERT INTO labels (rollout_id, labeler, field, value, event, undoes, event_key)"
+            " VALUES (?,?,?,?,'undo',?,?)",
+            [rollout_id, labeler, field, restored, eid, key],
         )
         return {"rollout_id": rollout_id, "field": field, "value": restored}
 

@@ -147,4 +147,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             " updated_at TIMESTAMP DEFAULT current_timestamp)",
         ],
     ),
+    (
+        4,
+        "label events keyed by their writer, so a label resent after its serving process died is kept once",
+        [
+            "ALTER TABLE labels ADD COLUMN event_key VARCHAR",
+            "CREATE INDEX labels_event_key ON labels (event_key)",
+        ],
+    ),
 ]

@@ -186,6 +186,16 @@ class RolloutsPart(StoreBase):
         return [str(r[0]) for r in self.cur.execute("SELECT DISTINCT pair FROM runs ORDER BY 1").fetchall()]
 
     # -- browsing (the TUI pages through these) --------------------------------------------------------
+    def data_version(self) -> tuple[int, ...]:
+        """Moves whenever prompts, rollouts, spans or labels are added (by this process or one it shares the
+        session with): the screens poll it to show what a run or another labeler wrote."""
+        row = self.cur.execute(
+            "SELECT (SELECT count(*) FROM prompts), (SELECT count(*) FROM rollouts),"
+            " (SELECT coalesce(max(id), 0) FROM rollouts), (SELECT coalesce(max(id), 0) FROM spans),"
+            " (SELECT coalesce(max(id), 0) FROM labels), (SELECT count(*) FROM samples)"
+        ).fetchone()
+        return tuple(int(v) for v in row) if row else ()
+
     def prompt_list(self, limit: int = 5000, offset: int = 0) -> list[dict[str, Any]]:
         """The session's prompts, with how many of their rollouts are flagged or leak."""
         return self._dicts(

@@ -94,6 +94,20 @@ class SamplesPart(StoreBase):
             ).fetchone()
         return int(row[0]) if row else None
 
+    def queue_position(self, queue: str | None, rollout_id: int) -> int | None:
+        """Where a rollout sits in a queue now (None if it is not in it): a queue of every flagged rollout grows
+        while a run adds spans, and the Label screen keeps its labeler on the item they were reading."""
+        if queue:
+            row = self.cur.execute(
+                "SELECT position FROM samples WHERE queue = ? AND rollout_id = ?", [queue, rollout_id]
+            ).fetchone()
+            return int(row[0]) if row else None
+        row = self.cur.execute(
+            "SELECT count(DISTINCT rollout_id) FILTER (WHERE rollout_id < ?), bool_or(rollout_id = ?) FROM spans",
+            [rollout_id, rollout_id],
+        ).fetchone()
+        return int(row[0]) if row and row[1] else None
+
     def first_unlabeled(self, queue: str | None, labeler: str, after: int = -1) -> int | None:
         """The first position after `after` whose item this labeler has no current leak verdict for; None if every
         one is labeled. One query: a labeler who restarts lands on their next item at once."""
