@@ -18,6 +18,7 @@ from inspector.engine.registry import Pair, get_pair, load_pairs, resolve_pair
 from inspector.errors import InspectorError
 from inspector.store import Store, StoreError
 from inspector.tui.commands import InspectorCommands
+from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.label import LabelScreen
@@ -89,11 +90,31 @@ class InspectorApp(App[None]):
         if self._keymap:
             self.set_keymap(self._keymap)
         self.switch_mode(self.start_mode)
+        # A run or another labeler may write to this session from another process (see store/remote.py): what
+        # they add shows within two seconds. One cheap query (or call to the holder) per tick.
+        self._version: tuple[int, ...] | None = None
+        self._poll_failed = False
+        self.set_interval(2.0, self.poll_session)
         if self.pair_error:
             self.notify(f"no model pair, generation is off: {self.pair_error}", severity="warning", timeout=15)
 
     def on_unmount(self) -> None:
         self.workbench.close()
+
+    def poll_session(self) -> None:
+        try:
+            version = self.workbench.store.data_version()
+        except StoreError as e:
+            if not self._poll_failed:  # said once, not every two seconds
+                self.notify(str(e), severity="error", timeout=15)
+            self._poll_failed = True
+            return
+        self._poll_failed = False
+        changed = self._version is not None and version != self._version
+        self._version = version
+        screen = self.screen
+        if changed and isinstance(screen, InspectorScreen):
+            screen.session_changed()
 
     # -- actions ------------------------------------------------------------------------------------------
     def action_help(self) -> None:

@@ -16,3 +16,6 @@ class InspectorScreen(Screen[None]):
     @property
     def inspector(self) -> InspectorApp:
         return self.app  # type: ignore[return-value]
+
+    def session_changed(self) -> None:
+        """Another process (a run, another labeler) or a worker wrote to the session; by default nothing moves."""

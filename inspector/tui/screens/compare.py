@@ -322,5 +322,13 @@ class CompareScreen(InspectorScreen):
 
     def refresh_markers(self) -> None:
         """New markers after a generation, without letting the list's re-highlight replace what is shown."""
-        self.prompts = self.inspector.workbench.store.prompt_list()
+        wb = self.inspector.workbench
+        self.prompts = (
+            wb.store.filtered_prompts(self.filters, wb.labeler) if self.filters.active() else wb.store.prompt_list()
+        )
         self.query_one(PromptList).load(self.prompts)
+
+    def session_changed(self) -> None:
+        """A run in another process adds prompts and rollouts: the list's markers follow (not mid-generation)."""
+        if not self.running:
+            self.refresh_markers()

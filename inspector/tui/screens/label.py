@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from inspector.store import Filters
+from inspector.store import Filters, StoreError
 from inspector.tui.highlight import conversation, highlighted
 from inspector.tui.screens.base import InspectorScreen
 from inspector.workbench import QueueItem
@@ -113,6 +113,19 @@ class LabelScreen(InspectorScreen):
             self.inspector.blind = True  # a second look only measures self-agreement if the model is hidden
         return changed
 
+    def session_changed(self) -> None:
+        """A run adds flagged rollouts, another labeler labels: the counts follow, the item being read stays."""
+        wb = self.inspector.workbench
+        if self.item is None:
+            self.use_queue()
+            self.show(self._first_unlabeled())
+            return
+        where = wb.store.queue_position(self.queue, int(self.item.rollout["id"]))
+        if where is None:
+            return  # it left the queue (detectors re-ran): the labeler moves on with the keys
+        if where != self.item.position or wb.store.queue_length(self.queue) != self.item.total:
+            self.show(where)
+
     def show(self, position: int) -> None:
         wb = self.inspector.workbench
         self.item = wb.queue_item(self.queue, position)
@@ -181,13 +194,22 @@ class LabelScreen(InspectorScreen):
     def action_label(self, key: str) -> None:
         if self.item is None:
             return
-        recorded = self.inspector.workbench.label(int(self.item.rollout["id"]), key, self.inspector.blind)
+        try:
+            recorded = self.inspector.workbench.label(int(self.item.rollout["id"]), key, self.inspector.blind)
+        except StoreError as e:
+            # Not saved, so the item stays: the labeler sees why and can try again once it is fixed.
+            self.notify(str(e), severity="error", timeout=15)
+            return
         # A leak verdict moves on; the quirk toggle stays so it can be combined with a verdict.
         self.show(self.position + 1 if key in "123" else self.position)
         self.notify(recorded, timeout=1)
 
     def action_undo(self) -> None:
-        undone = self.inspector.workbench.undo()
+        try:
+            undone = self.inspector.workbench.undo()
+        except StoreError as e:
+            self.notify(str(e), severity="error", timeout=15)
+            return
         if undone is None:
             self.notify("Nothing to undo.", severity="warning")
             return
@@ -234,8 +256,9 @@ class LabelScreen(InspectorScreen):
             self.base_queue = self.queue
         if self.filters.active():
             ids = wb.store.filtered_queue(self.filters, wb.labeler, self.base_queue)
-            wb.store.set_filter_queue("filter:label", ids)
-            self.queue = "filter:label"
+            # One filtered view per labeler: two labelers on one session each page their own.
+            self.queue = f"filter:label:{wb.labeler}"
+            wb.store.set_filter_queue(self.queue, ids)
         else:
             self.queue = self.base_queue
         line = self.query_one("#label-filters", Static)
@@ -270,7 +293,11 @@ class LabelScreen(InspectorScreen):
 
         def save(text: str | None) -> None:
             if text:
-                self.inspector.workbench.note(rid, text)
+                try:
+                    self.inspector.workbench.note(rid, text)
+                except StoreError as e:
+                    self.notify(str(e), severity="error", timeout=15)
+                    return
                 self.show(self.position)
 
         self.app.push_screen(NoteScreen(self.item.labels.get("note") or ""), save)

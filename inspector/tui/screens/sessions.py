@@ -64,9 +64,14 @@ class SessionsScreen(InspectorScreen):
         files = sorted(folder.glob("*.duckdb")) if folder.exists() else []
         for f in files:
             table.add_row(f.stem, f"{f.stat().st_size / 1e6:.1f} MB", str(f), key=str(f))
-        current = self.inspector.workbench.store.path
+        self.session_changed()
+
+    def session_changed(self) -> None:
+        store = self.inspector.workbench.store
+        pair = self.inspector.workbench.pair
         self.query_one("#sessions-current", Static).update(
-            f"open: {current} · pair: {self.inspector.workbench.pair.name if self.inspector.workbench.pair else '—'}"
+            f"open: {store.path} · pair: {pair.name if pair else '—'} · {store.count('rollouts')} rollouts,"
+            f" {store.count('labels')} label events\n{store.sharing()}"
         )
 
     def action_open(self) -> None:

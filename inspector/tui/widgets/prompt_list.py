@@ -27,7 +27,10 @@ class PromptList(OptionList):
 
     def load(self, prompts: list[dict[str, Any]]) -> None:
         highlighted = self.highlighted
+        current = self.get_option_at_index(highlighted).id if highlighted is not None else None
         self.clear_options()
         self.add_options([Option(prompt_label(p), id=str(p["id"])) for p in prompts])
         if prompts:
-            self.highlighted = min(highlighted or 0, len(prompts) - 1)
+            # The same prompt stays highlighted when a run adds prompts above it; else the same row.
+            at = next((i for i, p in enumerate(prompts) if str(p["id"]) == current), None)
+            self.highlighted = at if at is not None else min(highlighted or 0, len(prompts) - 1)
