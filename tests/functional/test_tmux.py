@@ -129,3 +129,68 @@ def test_ten_restarts_after_sigkill_each_land_on_the_next_unlabeled_item(home: P
         time.sleep(0.3)
     with duckdb.connect(str(home / "sessions" / "restart.duckdb"), read_only=True) as c:
         assert c.execute("SELECT count(DISTINCT rollout_id) FROM labels WHERE field = 'leak'").fetchone() == (10,)
+
+
+def _label_app(home: Path, session: str, labeler: str) -> str:
+    name = f"inspector-two-{uuid.uuid4().hex[:8]}"
+    inspector = Path(sys.executable).parent / "inspector"
+    env = {**os.environ, "INSPECTOR_HOME": str(home), "INSPECTOR_LABELER": labeler, "TERM": "xterm-256color"}
+    subprocess.run(
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "150",
+            "-y",
+            "40",
+            # In the command: a tmux server already running (the other app's) hands its own environment on.
+            f"env INSPECTOR_HOME={home} INSPECTOR_LABELER={labeler} {inspector} --session {session} --screen label",
+        ],
+        check=True,
+        env=env,
+    )
+    return name
+
+
+def _press(name: str, key: str, then: str) -> None:
+    subprocess.run(["tmux", "send-keys", "-t", name, key], check=True)
+    _wait_for(name, then)
+
+
+def test_two_app_processes_label_one_session(home: Path) -> None:
+    """The second app joins the first; when the first quits, the second takes the file over; no event is lost."""
+    _many_flagged(home / "sessions" / "two.duckdb", 8)
+    ann = _label_app(home, "two", "ann")
+    bob = ""
+    try:
+        _wait_for(ann, "1 / 8")
+        bob = _label_app(home, "two", "bob")
+        _wait_for(bob, "1 / 8")
+        _press(ann, "1", "labeled 1 ")
+        _press(bob, "3", "labeled 1 ")
+        _press(ann, "2", "labeled 2 ")
+        _press(bob, "1", "labeled 2 ")
+        subprocess.run(["tmux", "send-keys", "-t", ann, "C-q"], check=True)  # the holder quits
+        end = time.monotonic() + 30
+        while subprocess.run(["tmux", "has-session", "-t", ann], capture_output=True).returncode == 0:
+            assert time.monotonic() < end, _pane(ann)
+            time.sleep(0.2)
+        _press(bob, "2", "labeled 3 ")  # bob's app now holds the file
+        _press(bob, "f5", "held by this process")
+    finally:
+        for name in (ann, bob):
+            if name:
+                subprocess.run(["tmux", "kill-session", "-t", name], check=False, capture_output=True)
+    time.sleep(0.5)
+    with duckdb.connect(str(home / "sessions" / "two.duckdb"), read_only=True) as c:
+        rows = c.execute("SELECT labeler, rollout_id, value FROM labels WHERE field = 'leak' ORDER BY id").fetchall()
+    assert rows == [
+        ("ann", 1, "nonsequitur"),
+        ("bob", 1, "none"),
+        ("ann", 2, "related"),
+        ("bob", 2, "nonsequitur"),
+        ("bob", 3, "related"),
+    ]

@@ -123,7 +123,11 @@ class LabelScreen(InspectorScreen):
         where = wb.store.queue_position(self.queue, int(self.item.rollout["id"]))
         if where is None:
             return  # it left the queue (detectors re-ran): the labeler moves on with the keys
-        if where != self.item.position or wb.store.queue_length(self.queue) != self.item.total:
+        total = wb.store.queue_length(self.queue)
+        if self.item.labels.get("leak") and self.item.position == self.item.total - 1 and total > where + 1:
+            # They labeled the last item and were waiting for the run: the next one is here.
+            self.show(where + 1)
+        elif where != self.item.position or total != self.item.total:
             self.show(where)
 
     def show(self, position: int) -> None:
