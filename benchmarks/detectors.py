@@ -8,26 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import re
 import time
 from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from benchmarks.machine import cpu_line
 from inspector.config import PROJECT_ROOT
 from inspector.detect.quirk import find_restatements
 from inspector.detect.topic import decide, topic_hint
 from inspector.engine.registry import GEMMA_PACKAGE, PACKAGE_PREFIX, get_pair, resolve_gguf
 
 DATA = PROJECT_ROOT / "tests" / "data"
-
-
-def cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def topics(cache: Path) -> None:
@@ -88,7 +81,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cache", type=Path, default=PROJECT_ROOT / ".cache", help="where the Gemma GGUF is assembled")
     args = ap.parse_args()
-    print(f"CPU: {cpu()}")
+    print(cpu_line())
     quirks()
     topics(args.cache)
 

@@ -30,6 +30,9 @@ RESEND_UNSAFE = frozenset(
     {"save_snapshot", "insert_samples", "insert_rollout", "import_jsonl", "import_batch", "import_corpus"}
 )
 KEYED = frozenset({"add_label", "undo_last"})
+# Each resend follows a failover (a new holder found or the file taken): more than a few means a holder that
+# accepts connections and drops them.
+_MAX_SENDS = 20
 
 
 def open_shared(cls: type[Store], path: Path, *, read_only: bool, create: bool) -> Store:
@@ -167,7 +170,7 @@ class RemoteStore(Store):
             payload = pickle.dumps((name, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError) as e:
             raise StoreError(f"{self.path}: {name} cannot be sent to the process holding the session ({e})") from e
-        while True:
+        for _ in range(_MAX_SENDS):
             owned = self._owned
             if owned is not None:
                 return getattr(owned, name)(*args, **kwargs)
@@ -194,6 +197,7 @@ class RemoteStore(Store):
                 self._failover()
                 continue
             raise reply[1]
+        raise StoreError(f"{self.path}: the process holding the session keeps closing the connection; try again")
 
     # -- what is not a call ----------------------------------------------------------------------------------
     def sharing(self) -> str:
