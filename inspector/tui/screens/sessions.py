@@ -63,7 +63,10 @@ class SessionsScreen(InspectorScreen):
         table.clear()
         files = sorted(folder.glob("*.duckdb")) if folder.exists() else []
         for f in files:
-            table.add_row(f.stem, f"{f.stat().st_size / 1e6:.1f} MB", str(f), key=str(f))
+            # With its write-ahead log: a session being written holds most of its recent rows there.
+            wal = f.with_name(f.name + ".wal")
+            size = f.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+            table.add_row(f.stem, f"{size / 1e6:.1f} MB", str(f), key=str(f))
         self.session_changed()
 
     def session_changed(self) -> None:
