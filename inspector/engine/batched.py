@@ -71,14 +71,15 @@ class SharedModel:
         n = llama_cpp.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
         return buf.value.decode("utf-8", errors="replace") if n >= 0 else None
 
-    def tokenize(self, text: str) -> list[int]:
+    def tokenize(self, text: str, bos: bool = True) -> list[int]:
+        """Tokens of a text; bos=False for a piece that continues other tokens."""
         data = text.encode("utf-8")
         cap = len(data) + 16
         out = (llama_cpp.llama_token * cap)()
-        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, cap, True, True)
+        n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, cap, bos, True)
         if n < 0:  # the buffer was too small: -n is the size needed
             out = (llama_cpp.llama_token * -n)()
-            n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, -n, True, True)
+            n = llama_cpp.llama_tokenize(self.vocab, data, len(data), out, -n, bos, True)
         return list(out[:n])
 
     def piece(self, token: int) -> bytes:

@@ -1,0 +1,113 @@
+"""Pairwise preference questions asked of one side of a pair: P(A) from the two answer tokens' logits, no sampling.
+
+Every ordered pair of items is a prompt "... A: <first> or B: <second>? ..." ending where the answer letter goes.
+Prompts with the same first item share everything up to the second item, so that prefix is decoded once per
+first item and its KV cells are shared by the sequences that go on with each second item (llama_memory_seq_cp):
+for 60 items that is about a quarter of the tokens of decoding 3,540 prompts whole. The batch plan is fixed by
+the items' order and the context's sequence count, so the same inputs give the same answers on a machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import llama_cpp
+import numpy as np
+
+from inspector.engine.base import EngineError
+from inspector.engine.batched import BatchedBackend
+
+QUESTION = "Do you feel more positively about A: {a} or B: {b}?"
+INSTRUCTION = " Answer with A or B."
+# Raw-format models (a pretrained base) get a plain completion that ends where the answer letter goes. With the
+# instruction, Gemma 3 270M puts 0.37 of its probability on " A" or " B" there; without it, 0.18.
+RAW = "Question: " + QUESTION + INSTRUCTION + "\nAnswer:"
+_A, _B = "\x00item-a\x00", "\x00item-b\x00"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One ordered question: the first item shown as A, the second as B; p_a and p_b over the whole vocabulary."""
+
+    first: int
+    second: int
+    p_a: float
+    p_b: float
+
+    @property
+    def mass(self) -> float:
+        return self.p_a + self.p_b
+
+    @property
+    def prefers_a(self) -> float:
+        """P(A) as the softmax over the two answer tokens' logits alone."""
+        return self.p_a / self.mass if self.mass > 0 else 0.5
+
+
+def _template(backend: BatchedBackend) -> tuple[str, str, str, str, str]:
+    """(head, middle, tail, answer A, answer B) of the question as this side's prompt format renders it."""
+    if backend.prompt_format == "raw":
+        text, letters = RAW.format(a=_A, b=_B), (" A", " B")
+    else:
+        text, letters = backend.render(QUESTION.format(a=_A, b=_B) + INSTRUCTION), ("A", "B")
+    head, rest = text.split(_A)
+    middle, tail = rest.split(_B)
+    return head, middle, tail, *letters
+
+
+def ask_pairs(backend: BatchedBackend, items: Sequence[str]) -> list[Answer]:
+    """Every ordered pair of distinct items, both orders, in the order (first, second)."""
+    shared = backend.shared
+    head, middle, tail, letter_a, letter_b = _template(backend)
+    answers = [shared.tokenize(letter_a, bos=False), shared.tokenize(letter_b, bos=False)]
+    if any(len(t) != 1 for t in answers):
+        raise EngineError(f"{shared.path}: the answer letters {letter_a!r} and {letter_b!r} are not single tokens")
+    tok_a, tok_b = answers[0][0], answers[1][0]
+    pieces = [shared.tokenize(" " + it.strip(), bos=False) for it in items]
+    head_t, middle_t, tail_t = (
+        shared.tokenize(head),
+        shared.tokenize(middle, bos=False),
+        shared.tokenize(tail, bos=False),
+    )
+    out: list[Answer] = []
+    mem = llama_cpp.llama_get_memory(backend.ctx)
+    with backend._lock:
+        for i, first in enumerate(pieces):
+            prefix = head_t + first + middle_t
+            if len(prefix) + max(len(p) for p in pieces) + len(tail_t) > backend.n_batch:
+                raise EngineError(f"item {i + 1}: the question is longer than a batch of {backend.n_batch} tokens")
+            seconds = [j for j in range(len(items)) if j != i]
+            llama_cpp.llama_memory_clear(mem, True)
+            backend.batch.n_tokens = 0
+            for pos, tok in enumerate(prefix):
+                backend._add(tok, pos, 0, False)
+            backend._run()
+            # Sequence 0 keeps the prefix; the others each take one second item, as many at once as fit.
+            room = backend.n_seq - 1
+            at = 0
+            while at < len(seconds):
+                chunk: list[int] = []
+                backend.batch.n_tokens = 0
+                rows: list[int] = []
+                while at < len(seconds) and len(chunk) < room:
+                    suffix = pieces[seconds[at]] + tail_t
+                    if chunk and backend.batch.n_tokens + len(suffix) > backend.n_batch:
+                        break
+                    seq = len(chunk) + 1
+                    llama_cpp.llama_memory_seq_cp(mem, 0, seq, -1, -1)
+                    for k, tok in enumerate(suffix):
+                        j = backend._add(tok, len(prefix) + k, seq, k == len(suffix) - 1)
+                    rows.append(j)
+                    chunk.append(seconds[at])
+                    at += 1
+                backend._run()
+                for second, j in zip(chunk, rows, strict=True):
+                    logits = backend._logits(j).astype(np.float64)
+                    logits -= logits.max()
+                    probs = np.exp(logits)
+                    total = float(probs.sum())
+                    out.append(Answer(i, second, float(probs[tok_a]) / total, float(probs[tok_b]) / total))
+                for seq in range(1, len(chunk) + 1):
+                    llama_cpp.llama_memory_seq_rm(mem, seq, -1, -1)
+    return out
