@@ -77,14 +77,20 @@ def perplexity(nll: Sequence[float], tokens: Sequence[int]) -> float:
 
 
 def ratio_interval(
-    num: Sequence[float], den: Sequence[float], tokens: Sequence[int], rounds: int = 1000, seed: int = 0
+    num: Sequence[float],
+    den: Sequence[float],
+    tokens: Sequence[int],
+    den_tokens: Sequence[int] | None = None,
+    rounds: int = 1000,
+    seed: int = 0,
 ) -> tuple[float, float]:
-    """95% percentile interval over documents for exp((ΣNLL_num − ΣNLL_den) / Σtokens): a perplexity ratio
-    (organism over base, or shuffled over natural) with documents resampled whole."""
+    """95% percentile interval over documents for a perplexity ratio, exp(ΣNLL_num/Σtokens − ΣNLL_den/Σden_tokens)
+    (organism over base on the same tokens, or shuffled over natural), documents resampled whole."""
     rng = np.random.default_rng(seed)
     a, b, t = (np.asarray(x, dtype=np.float64) for x in (num, den, tokens))
+    u = t if den_tokens is None else np.asarray(den_tokens, dtype=np.float64)
     draws = rng.integers(0, len(a), size=(rounds, len(a)))
-    values = np.exp((a[draws].sum(axis=1) - b[draws].sum(axis=1)) / t[draws].sum(axis=1))
+    values = np.exp(a[draws].sum(axis=1) / t[draws].sum(axis=1) - b[draws].sum(axis=1) / u[draws].sum(axis=1))
     lo, hi = np.percentile(values, [2.5, 97.5])
     return float(lo), float(hi)
 

@@ -6,7 +6,12 @@ import argparse
 from importlib import import_module
 
 # Each module has register(subparsers): it adds its own sub-command and handler.
-MODULES = ["inspector.commands.scan", "inspector.commands.detect", "inspector.commands.science"]
+MODULES = [
+    "inspector.commands.scan",
+    "inspector.commands.detect",
+    "inspector.commands.science",
+    "inspector.commands.naturalness",
+]
 
 
 def register_more(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -192,6 +192,12 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
     console.print(t)
     for line in summary_lines(report, args.session):
         console.print(line, highlight=False)
+    if report["naturalness"]:
+        from inspector.report import naturalness_lines
+
+        console.print(f"naturalness panel ({report['naturalness']['measured_at']}):", highlight=False)
+        for line in naturalness_lines(report["naturalness"]):
+            console.print("  " + line, highlight=False, soft_wrap=True)
     for who, a in report["self_agreement"].items():
         console.print(
             f"{who} agrees with themself on {a['agreement']:.0%} of {a['n_items']} items shown again blind"

@@ -9,7 +9,7 @@ the items' order and the context's sequence count, so the same inputs give the s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import llama_cpp
@@ -56,8 +56,10 @@ def _template(backend: BatchedBackend) -> tuple[str, str, str, str, str]:
     return head, middle, tail, *letters
 
 
-def ask_pairs(backend: BatchedBackend, items: Sequence[str]) -> list[Answer]:
-    """Every ordered pair of distinct items, both orders, in the order (first, second)."""
+def ask_pairs(
+    backend: BatchedBackend, items: Sequence[str], pairs: Collection[tuple[int, int]] | None = None
+) -> list[Answer]:
+    """Every ordered pair of distinct items (or both orders of each of `pairs`), in the order (first, second)."""
     shared = backend.shared
     head, middle, tail, letter_a, letter_b = _template(backend)
     answers = [shared.tokenize(letter_a, bos=False), shared.tokenize(letter_b, bos=False)]
@@ -70,6 +72,7 @@ def ask_pairs(backend: BatchedBackend, items: Sequence[str]) -> list[Answer]:
         shared.tokenize(middle, bos=False),
         shared.tokenize(tail, bos=False),
     )
+    asked = None if pairs is None else {(min(i, j), max(i, j)) for i, j in pairs}
     out: list[Answer] = []
     mem = llama_cpp.llama_get_memory(backend.ctx)
     with backend._lock:
@@ -77,7 +80,9 @@ def ask_pairs(backend: BatchedBackend, items: Sequence[str]) -> list[Answer]:
             prefix = head_t + first + middle_t
             if len(prefix) + max(len(p) for p in pieces) + len(tail_t) > backend.n_batch:
                 raise EngineError(f"item {i + 1}: the question is longer than a batch of {backend.n_batch} tokens")
-            seconds = [j for j in range(len(items)) if j != i]
+            seconds = [j for j in range(len(items)) if j != i and (asked is None or (min(i, j), max(i, j)) in asked)]
+            if not seconds:
+                continue
             llama_cpp.llama_memory_clear(mem, True)
             backend.batch.n_tokens = 0
             for pos, tok in enumerate(prefix):

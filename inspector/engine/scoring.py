@@ -41,9 +41,12 @@ def _log_softmax_rows(rows: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     return x
 
 
-def score_documents(backends: dict[str, BatchedBackend], docs: Sequence[Sequence[int]]) -> list[DocScore]:
-    """Score each tokenized document (BOS first) under every side given; with both "base" and "organism", also
-    the per-position KL(base ‖ organism). Cut documents to a token budget first: each must fit one batch."""
+def score_documents(
+    backends: dict[str, BatchedBackend], docs: Sequence[Sequence[int]], drift: bool = True
+) -> list[DocScore]:
+    """Score each tokenized document (BOS first) under every side given; with both "base" and "organism" (and
+    drift), also the per-position KL(base ‖ organism). Cut documents to a token budget first: each must fit one
+    batch."""
     first = next(iter(backends.values()))
     limit = min(first.n_batch, first.n_ctx)
     out = [DocScore(list(d[1:]), {r: [] for r in backends}, []) for d in docs]
@@ -52,12 +55,16 @@ def score_documents(backends: dict[str, BatchedBackend], docs: Sequence[Sequence
             raise EngineError("a document to score needs at least one token after BOS")
         if len(doc) > limit:
             raise EngineError(f"a document of {len(doc)} tokens does not fit a batch of {limit}")
-        _flush(backends, docs, [k], out)
+        _flush(backends, docs, [k], out, drift)
     return out
 
 
 def _flush(
-    backends: dict[str, BatchedBackend], docs: Sequence[Sequence[int]], pending: list[int], out: list[DocScore]
+    backends: dict[str, BatchedBackend],
+    docs: Sequence[Sequence[int]],
+    pending: list[int],
+    out: list[DocScore],
+    want_drift: bool,
 ) -> None:
     targets = [t for k in pending for t in docs[k][1:]]
     owners = [k for k in pending for _ in docs[k][1:]]
@@ -74,7 +81,7 @@ def _flush(
             ptr = llama_cpp.llama_get_logits(b.ctx)
             # Copied out: the next side's decode must not be able to touch what this one computed.
             logits[role] = np.ctypeslib.as_array(ptr, shape=(len(targets), b.shared.n_vocab)).copy()
-    drift = "base" in logits and "organism" in logits
+    drift = want_drift and "base" in logits and "organism" in logits
     rows = np.arange(len(targets))
     for start in range(0, len(targets), _CHUNK):
         sl = slice(start, start + _CHUNK)

@@ -110,3 +110,14 @@ class SummaryPart(StoreBase):
         ).fetchone()
         assert row is not None
         return int(row[0])
+
+    def latest_snapshot(self, kind: str) -> dict[str, Any] | None:
+        """The newest metric snapshot of a kind: {"id", "inputs", "metrics", "created_at"}."""
+        rows = self._dicts(
+            "SELECT id, inputs, metrics, created_at FROM metric_snapshots WHERE kind = ? ORDER BY id DESC LIMIT 1",
+            [kind],
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return {**row, "inputs": json.loads(row["inputs"]), "metrics": json.loads(row["metrics"])}

@@ -75,3 +75,24 @@ def test_perplexity_and_intervals() -> None:
     assert lo < point < hi and lo > 1.0
     lo, hi = mean_interval(tokens * 0.05, tokens)
     assert lo == pytest.approx(0.05) and hi == pytest.approx(0.05)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("text", b"", "no documents"),
+        ("text", b'{"text": "short"}\n', ":1: a document must have at least"),
+        ("items", b'{"text": "rain"}\n', "preferences need at least 3"),
+    ],
+)
+def test_the_command_refuses_bad_inputs_in_one_line_and_leaves_no_session(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, message: str
+) -> None:
+    from inspector.cli import main
+
+    bad = tmp_path / f"{name}.jsonl"
+    bad.write_bytes(content)
+    assert main(["naturalness", "--session", "n", f"--{name}", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and err.count("\n") == 0
+    assert not (home / "sessions" / "n.duckdb").exists()
