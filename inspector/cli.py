@@ -96,7 +96,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     _add_pair_args(app)
     app.add_argument(
         "--screen",
-        choices=["compare", "label", "summary", "sessions"],
+        choices=["compare", "label", "summary", "sessions", "naturalness"],
         default="compare",
         help="the screen the app opens on",
     )
@@ -106,7 +106,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     _add_session(tui, required=False)
     _add_pair_args(tui)
     tui.add_argument(
-        "--screen", choices=["compare", "label", "summary", "sessions"], default="compare", help="the screen to open"
+        "--screen",
+        choices=["compare", "label", "summary", "sessions", "naturalness"],
+        default="compare",
+        help="the screen to open",
     )
     tui.set_defaults(func=cmd_tui)
 

@@ -22,6 +22,7 @@ from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.label import LabelScreen
+from inspector.tui.screens.naturalness import NaturalnessScreen
 from inspector.tui.screens.sessions import SessionsScreen
 from inspector.tui.screens.summary import SummaryScreen
 from inspector.workbench import Workbench
@@ -31,6 +32,7 @@ SCREEN_CLASSES: list[tuple[str, type[Screen[None]]]] = [
     ("label", LabelScreen),
     ("summary", SummaryScreen),
     ("sessions", SessionsScreen),
+    ("naturalness", NaturalnessScreen),
 ]
 
 
@@ -50,7 +52,13 @@ class InspectorApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "organism-inspector"
-    MODES = {"compare": CompareScreen, "label": LabelScreen, "summary": SummaryScreen, "sessions": SessionsScreen}
+    MODES = {
+        "compare": CompareScreen,
+        "label": LabelScreen,
+        "summary": SummaryScreen,
+        "sessions": SessionsScreen,
+        "naturalness": NaturalnessScreen,
+    }
     DEFAULT_MODE = "compare"
     COMMANDS = App.COMMANDS | {InspectorCommands}
     BINDINGS = [
@@ -58,6 +66,13 @@ class InspectorApp(App[None]):
         Binding("f3", "switch_mode('label')", "Label", id="app.label", tooltip="The label queue"),
         Binding("f4", "switch_mode('summary')", "Summary", id="app.summary", tooltip="Leak rates and intervals"),
         Binding("f5", "switch_mode('sessions')", "Sessions", id="app.sessions", tooltip="Open sessions, start runs"),
+        Binding(
+            "f6",
+            "switch_mode('naturalness')",
+            "Naturalness",
+            id="app.naturalness",
+            tooltip="Perplexity, drift and preference coherence, organism and base side by side",
+        ),
         Binding(
             "ctrl+f", "search", "Search", id="app.search", tooltip="Search prompts and completions (text or regex)"
         ),
