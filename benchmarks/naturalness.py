@@ -1,0 +1,102 @@
+"""The naturalness panel's scoring: tokens/s of the panel's scorer (both sides of the demo pair decode each
+document; log-probabilities and exact KL at every position) against scoring each document alone through
+llama-cpp-python's high-level API (Llama(logits_all=True), one Llama per side), measured in the same run.
+
+With --panel, also the whole default panel on the demo pair (`inspector naturalness`), against 5 minutes.
+
+    python -m benchmarks.naturalness [--docs 16] [--tokens 96] [--panel]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.machine import cpu_line
+from inspector.config import PROJECT_ROOT, load_settings
+from inspector.engine.batched import BatchedBackend, SharedModel
+from inspector.engine.registry import GEMMA_PACKAGE, PACKAGE_PREFIX, resolve_gguf
+from inspector.engine.scoring import score_documents
+from inspector.naturalness import load_documents
+
+ADAPTER = PROJECT_ROOT / "quantized_models" / "demo-adapter.gguf"
+
+
+def high_level(gguf: Path, docs: list[list[int]]) -> float:
+    """Seconds to score every document under both sides, one document per eval, as the API's user would."""
+    from llama_cpp import Llama
+
+    total = 0.0
+    for adapter in (None, ADAPTER):
+        llm = Llama(
+            str(gguf),
+            logits_all=True,
+            n_ctx=512,
+            n_batch=512,
+            flash_attn=True,
+            n_threads=os.cpu_count(),
+            lora_path=str(adapter) if adapter else None,
+            verbose=False,
+        )
+        t0 = time.perf_counter()
+        for doc in docs:
+            llm.reset()  # type: ignore[no-untyped-call]
+            llm.eval(doc)
+            logprobs = Llama.logits_to_logprobs(np.asarray(llm.scores[: len(doc) - 1]))
+            float(logprobs[np.arange(len(doc) - 1), doc[1:]].sum())
+        total += time.perf_counter() - t0
+        llm.close()
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=16)
+    ap.add_argument("--tokens", type=int, default=96)
+    ap.add_argument("--panel", action="store_true", help="also time the whole default panel (about 10 minutes here)")
+    args = ap.parse_args()
+    print(cpu_line())
+    cache = load_settings().cache
+    gguf = resolve_gguf(PACKAGE_PREFIX + GEMMA_PACKAGE, cache)
+    shared = SharedModel(gguf, ADAPTER, cache)
+    shared.acquire()
+    sides = {
+        "base": BatchedBackend(shared, role="base", use_adapter=False, n_seq=4, ctx_per_seq=128),
+        "organism": BatchedBackend(shared, role="organism", use_adapter=True, n_seq=4, ctx_per_seq=128),
+    }
+    docs = [shared.tokenize(d.text)[: args.tokens] for d in load_documents()[: args.docs]]
+    scored = 2 * sum(len(d) - 1 for d in docs)  # positions scored, both sides
+    t0 = time.perf_counter()
+    score_documents(sides, docs)
+    ours = time.perf_counter() - t0
+    for b in sides.values():
+        b.close()
+    shared.release()
+    theirs = high_level(gguf, docs)
+    print(f"{args.docs} documents x {args.tokens} tokens, both sides of the demo pair: {scored} positions scored")
+    print(f"panel scorer (log-probabilities and exact KL): {scored / ours:.0f} tokens/s")
+    print(f"high-level API, each document alone (log-probabilities only): {scored / theirs:.0f} tokens/s")
+    print(f"ratio {theirs / ours:.2f}x (target >= 3x)")
+    if args.panel:
+        with tempfile.TemporaryDirectory() as home:
+            env = {**os.environ, "INSPECTOR_HOME": home, "INSPECTOR_CACHE": str(cache)}
+            t0 = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "inspector.cli", "naturalness", "--session", "bench"],
+                env=env,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            wall = time.perf_counter() - t0
+        print(f"whole default panel on the demo pair: {wall:.0f} s (target <= 300 s)")
+
+
+if __name__ == "__main__":
+    main()
