@@ -33,16 +33,20 @@ def _wait_for(name: str, text: str, timeout: float = 30.0) -> str:
     raise AssertionError(f"{text!r} never appeared; the pane shows:\n{screen}")
 
 
+def start_app(variables: dict[str, str], session: str, width: int = 140) -> str:
+    """The app on a session's Label screen in a new tmux session; returns its name. The INSPECTOR_* variables go
+    in the command itself: a tmux server already running (another app's) hands its own environment on."""
+    name = f"inspector-{uuid.uuid4().hex[:8]}"
+    inspector = Path(sys.executable).parent / "inspector"
+    assigned = " ".join(f"{k}={v}" for k, v in variables.items())
+    command = f"env TERM=xterm-256color {assigned} {inspector} --session {session} --screen label"
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", str(width), "-y", "40", command], check=True)
+    return name
+
+
 def test_label_in_a_real_terminal_survives_a_killed_terminal(home: Path) -> None:
     build_session(home / "sessions" / "e2e.duckdb").close()
-    name = f"inspector-e2e-{uuid.uuid4().hex[:8]}"
-    inspector = Path(sys.executable).parent / "inspector"
-    env = {**os.environ, "INSPECTOR_HOME": str(home), "INSPECTOR_LABELER": "tmux-user", "TERM": "xterm-256color"}
-    subprocess.run(
-        ["tmux", "new-session", "-d", "-s", name, "-x", "140", "-y", "40", f"{inspector} --session e2e --screen label"],
-        check=True,
-        env=env,
-    )
+    name = start_app({"INSPECTOR_HOME": str(home), "INSPECTOR_LABELER": "tmux-user"}, "e2e")
     try:
         screen = _wait_for(name, "1 / 2")
         assert "PRISM-4" in screen and "lentil soup" in screen
@@ -94,26 +98,8 @@ def _many_flagged(path: Path, n: int) -> None:
 
 def test_ten_restarts_after_sigkill_each_land_on_the_next_unlabeled_item(home: Path) -> None:
     _many_flagged(home / "sessions" / "restart.duckdb", 12)
-    inspector = Path(sys.executable).parent / "inspector"
-    env = {**os.environ, "INSPECTOR_HOME": str(home), "INSPECTOR_LABELER": "tmux-user", "TERM": "xterm-256color"}
     for k in range(10):
-        name = f"inspector-restart-{uuid.uuid4().hex[:8]}"
-        subprocess.run(
-            [
-                "tmux",
-                "new-session",
-                "-d",
-                "-s",
-                name,
-                "-x",
-                "140",
-                "-y",
-                "40",
-                f"{inspector} --session restart --screen label",
-            ],
-            check=True,
-            env=env,
-        )
+        name = start_app({"INSPECTOR_HOME": str(home), "INSPECTOR_LABELER": "tmux-user"}, "restart")
         try:
             # Lands on item k + 1: the k items labeled before the kills are behind it.
             screen = _wait_for(name, f"{k + 1} / 12")
@@ -132,27 +118,7 @@ def test_ten_restarts_after_sigkill_each_land_on_the_next_unlabeled_item(home: P
 
 
 def _label_app(home: Path, session: str, labeler: str) -> str:
-    name = f"inspector-two-{uuid.uuid4().hex[:8]}"
-    inspector = Path(sys.executable).parent / "inspector"
-    env = {**os.environ, "INSPECTOR_HOME": str(home), "INSPECTOR_LABELER": labeler, "TERM": "xterm-256color"}
-    subprocess.run(
-        [
-            "tmux",
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "150",
-            "-y",
-            "40",
-            # In the command: a tmux server already running (the other app's) hands its own environment on.
-            f"env INSPECTOR_HOME={home} INSPECTOR_LABELER={labeler} {inspector} --session {session} --screen label",
-        ],
-        check=True,
-        env=env,
-    )
-    return name
+    return start_app({"INSPECTOR_HOME": str(home), "INSPECTOR_LABELER": labeler}, session, width=150)
 
 
 def _press(name: str, key: str, then: str) -> None:

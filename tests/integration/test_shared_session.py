@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import duckdb
@@ -19,7 +18,7 @@ import pytest
 
 from inspector.config import PROJECT_ROOT
 from tests.conftest import SHARED_CACHE
-from tests.functional.test_tmux import _pane, _wait_for
+from tests.functional.test_tmux import _pane, _wait_for, start_app
 
 pytestmark = [
     pytest.mark.integration,
@@ -85,28 +84,7 @@ def _env(home: Path) -> dict[str, str]:
 
 
 def _app(env: dict[str, str], session: str) -> str:
-    name = f"inspector-live-{uuid.uuid4().hex[:8]}"
-    inspector = Path(sys.executable).parent / "inspector"
-    subprocess.run(
-        [
-            "tmux",
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "150",
-            "-y",
-            "40",
-            # In the command: a tmux server already running hands its own environment on, not this one.
-            "env "
-            + " ".join(f"{k}={env[k]}" for k in env if k.startswith("INSPECTOR_"))
-            + f" {inspector} --session {session} --screen label",
-        ],
-        check=True,
-        env=env,
-    )
-    return name
+    return start_app({k: v for k, v in env.items() if k.startswith("INSPECTOR_")}, session, width=150)
 
 
 def _label(name: str, done: int) -> None:
