@@ -84,6 +84,7 @@ class RemoteStore(Store):
         self._thread = threading.local()
         self._socks: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._failing = threading.Lock()
         self._generation = 0
 
     # -- holding or joining ------------------------------------------------------------------------------------
@@ -148,16 +149,17 @@ class RemoteStore(Store):
                 self._socks.remove(sock)
             sock.close()
 
-    def _failover(self) -> None:
-        seen = self._generation
-        with self._lock:
+    def _failover(self, seen: int) -> None:
+        """Take the file or find its new holder, once for all of this process's threads: `seen` is the generation
+        the failed call used, so a thread that failed on an older connection does not start another takeover."""
+        with self._failing:
             if self._generation != seen or self._owned is not None:
                 return  # another thread already took the file over or found its new holder
-        assert self._cls is not None
-        owned = self.attach(self._cls, create=False)
-        with self._lock:
-            self._owned = owned
-            self._generation += 1
+            assert self._cls is not None
+            owned = self.attach(self._cls, create=False)
+            with self._lock:
+                self._owned = owned
+                self._generation += 1
 
     # -- calls ----------------------------------------------------------------------------------------------
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -175,6 +177,7 @@ class RemoteStore(Store):
             if owned is not None:
                 return getattr(owned, name)(*args, **kwargs)
             sent = False
+            seen = self._generation
             try:
                 sock = self._socket()
                 wire.send_raw(sock, payload)
@@ -188,13 +191,13 @@ class RemoteStore(Store):
                         f"{self.path}: the process holding the session{who} stopped during {name}; it may or may"
                         " not have been saved, so check before running it again"
                     ) from None
-                self._failover()
+                self._failover(seen)
                 continue
             if reply[0] == "ok":
                 return reply[1]
             if reply[0] == "retry":  # the holder is stopping and did not run it
                 self._drop_socket()
-                self._failover()
+                self._failover(seen)
                 continue
             raise reply[1]
         raise StoreError(f"{self.path}: the process holding the session keeps closing the connection; try again")
