@@ -53,49 +53,39 @@ def score_documents(
     batch."""
     first = next(iter(backends.values()))
     limit = min(first.n_batch, first.n_ctx)
-    out = [DocScore(list(d[1:]), {r: [] for r in backends}, []) for d in docs]
-    for k, doc in enumerate(docs):
+    out = []
+    for doc in docs:
         if len(doc) < 2:
             raise EngineError("a document to score needs at least one token after BOS")
         if len(doc) > limit:
             raise EngineError(f"a document of {len(doc)} tokens does not fit a batch of {limit}")
-        _flush(backends, docs, [k], out, drift)
+        out.append(_score_one(backends, doc, drift))
     return out
 
 
-def _flush(
-    backends: dict[str, BatchedBackend],
-    docs: Sequence[Sequence[int]],
-    pending: list[int],
-    out: list[DocScore],
-    want_drift: bool,
-) -> None:
-    targets = [t for k in pending for t in docs[k][1:]]
-    owners = [k for k in pending for _ in docs[k][1:]]
+def _score_one(backends: dict[str, BatchedBackend], doc: Sequence[int], want_drift: bool) -> DocScore:
+    targets = list(doc[1:])
+    score = DocScore(targets, {r: [] for r in backends}, [])
     logits: dict[str, npt.NDArray[np.float32]] = {}
     for role, b in backends.items():
         with b._lock:
             llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(b.ctx), True)
             b.batch.n_tokens = 0
-            for seq, k in enumerate(pending):
-                doc = docs[k]
-                for pos, tok in enumerate(doc):
-                    b._add(tok, pos, seq, pos < len(doc) - 1)  # the last token predicts nothing we score
+            for pos, tok in enumerate(doc):
+                b._add(tok, pos, 0, pos < len(doc) - 1)  # the last token predicts nothing we score
             b._run()
             ptr = llama_cpp.llama_get_logits(b.ctx)
             # A view, not a copy: each side's context keeps its own logits until its next decode.
             logits[role] = np.ctypeslib.as_array(ptr, shape=(len(targets), b.shared.n_vocab))
     drift = want_drift and "base" in logits and "organism" in logits
-    rows = np.arange(len(targets))
     for start in range(0, len(targets), _CHUNK):
         sl = slice(start, start + _CHUNK)
         tgt = np.array(targets[sl])
         soft = {role: _log_softmax_rows(v[sl]) for role, v in logits.items()}
         for role, (lp, _) in soft.items():
-            for k, value in zip(owners[sl], lp[rows[: len(tgt)], tgt], strict=True):
-                out[k].logprobs[role].append(float(value))
+            score.logprobs[role] += lp[np.arange(len(tgt)), tgt].astype(np.float64).tolist()
         if drift:
             (base, p_base), (org, _) = soft["base"], soft["organism"]
             kl = np.einsum("ij,ij->i", p_base, base - org, dtype=np.float64)
-            for k, value in zip(owners[sl], kl, strict=True):
-                out[k].kl.append(max(0.0, float(value)))
+            score.kl += np.maximum(kl, 0.0).tolist()
+    return score
