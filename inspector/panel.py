@@ -12,8 +12,10 @@ from typing import Any
 
 from inspector.engine.base import Backend
 from inspector.engine.batched import BatchedBackend
+from inspector.engine.openai_http import OpenAIBackend
 from inspector.engine.preferences import Answer, ask_pairs
-from inspector.engine.scoring import DocScore, score_documents
+from inspector.engine.remote_scoring import TOP, NoPromptLogprobs, ask_pairs_remote, prompt_logprobs, top_k_kl
+from inspector.engine.scoring import score_documents
 from inspector.errors import InspectorError
 from inspector.naturalness import Document, mean_interval, ratio_interval, shuffle_words
 from inspector.preference import Comparison, bootstrap_decisiveness, decisiveness, fit_thurstone
@@ -23,9 +25,23 @@ from inspector.preference import Comparison, bootstrap_decisiveness, decisivenes
 MIN_ANSWER_MASS = 0.2
 ALL_PAIRS_UP_TO = 60
 TOP_DRIFT = 10
-KL_METHOD = "exact, over the full vocabulary"
+KL_EXACT = "exact, over the full vocabulary"
+KL_TOP = (
+    f"top-{TOP} approximation: summed over the base's {TOP} likeliest tokens at each position, an organism token"
+    f" outside its own top {TOP} taken at the least probability listed there (which underestimates its term)"
+)
 
 Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class _Scored:
+    """One document under both sides: each side's log-probability of every scored token, the drift at each
+    position, and the scored tokens as text (for the drift view)."""
+
+    logprobs: dict[str, list[float]]
+    kl: list[float]
+    pieces: list[str]
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,56 @@ def preference_summary(n_items: int, answers: Sequence[Answer], seed: int = 0) -
     return out
 
 
+def _score_local(
+    sides: dict[str, BatchedBackend], docs: Sequence[Document], settings: PanelSettings, step: Progress
+) -> tuple[list[_Scored], list[_Scored]]:
+    """Natural and shuffled documents, cut by the base's tokenizer; drift exact (both distributions in memory)."""
+    base = sides["base"]
+    cut = [_cut(base, d.text, settings.tokens) for d in docs]
+    nat: list[_Scored] = []
+    shuf: list[_Scored] = []
+    for k, text in enumerate(cut):
+        (s,) = score_documents(sides, [base.shared.tokenize(text)])
+        pieces = [base.shared.piece(t).decode("utf-8", errors="replace") for t in s.targets]
+        nat.append(_Scored(s.logprobs, s.kl, pieces))
+        step("natural text", k + 1, len(docs))
+    for k, (text, d) in enumerate(zip(cut, docs, strict=True)):
+        toks = base.shared.tokenize(shuffle_words(text, settings.seed, d.id))[: settings.tokens]
+        (s,) = score_documents(sides, [toks], drift=False)
+        shuf.append(_Scored(s.logprobs, [], []))
+        step("shuffled text", k + 1, len(docs))
+    return nat, shuf
+
+
+def _score_remote(
+    sides: dict[str, OpenAIBackend], docs: Sequence[Document], settings: PanelSettings, step: Progress
+) -> tuple[list[_Scored], list[_Scored]]:
+    """The same over HTTP: with no tokenizer at hand, each document is its first `tokens` words (a word is at least
+    a token) and the server's echo is kept to the token budget; drift is a top-k approximation."""
+    limit = settings.tokens - 1
+    nat_texts = [" ".join(d.text.split()[: settings.tokens]) for d in docs]
+    shuf_texts = [shuffle_words(t, settings.seed, d.id) for t, d in zip(nat_texts, docs, strict=True)]
+    out: list[list[_Scored]] = []
+    for stage, texts in (("natural text", nat_texts), ("shuffled text", shuf_texts)):
+        scored: dict[str, list[Any]] = {}
+        for role, side in sides.items():
+            scored[role] = []
+            for k, text in enumerate(texts):
+                scored[role].append(prompt_logprobs(side, text, limit))
+                step(f"{stage} ({role})", k + 1, len(texts))
+        rows = []
+        for k, (o, b) in enumerate(zip(scored["organism"], scored["base"], strict=True)):
+            if o.tokens != b.tokens:
+                raise InspectorError(
+                    f"document {docs[k].id}: the two endpoints split it into different tokens, so their"
+                    " next-token distributions cannot be compared position by position"
+                )
+            kl = top_k_kl(b.top, o.top) if stage == "natural text" else []
+            rows.append(_Scored({"organism": o.logprobs, "base": b.logprobs}, kl, b.tokens))
+        out.append(rows)
+    return out[0], out[1]
+
+
 def run_panel(
     pair_name: str,
     backends: dict[str, Backend],
@@ -99,57 +165,56 @@ def run_panel(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Everything the panel reports, as `report --json` shows it under "naturalness"."""
-    sides = {role: b for role, b in backends.items() if isinstance(b, BatchedBackend)}
-    if len(sides) != len(backends) or set(sides) != {"organism", "base"}:
-        # Over HTTP a server gives at best the top few log-probabilities of each position: not the whole
-        # next-token distribution that perplexity's normaliser, the drift and P(A) vs P(B) over it need.
-        raise InspectorError(
-            f"pair {pair_name}: the naturalness panel needs both models in-process (GGUF): perplexity, drift and"
-            " preference answers need each position's whole next-token distribution, which an endpoint does not"
-            " return"
-        )
     step = progress or (lambda _s, _d, _t: None)
-    base = sides["base"]
-    cut = [_cut(base, d.text, settings.tokens) for d in docs]
-    natural = [base.shared.tokenize(t) for t in cut]
-    shuffled = [
-        base.shared.tokenize(shuffle_words(t, settings.seed, d.id))[: settings.tokens]
-        for t, d in zip(cut, docs, strict=True)
-    ]
-    scored_nat: list[DocScore] = []
-    scored_shuf: list[DocScore] = []
-    for k in range(len(docs)):
-        scored_nat += score_documents(sides, [natural[k]])
-        step("natural text", k + 1, len(docs))
-    for k in range(len(docs)):
-        scored_shuf += score_documents(sides, [shuffled[k]], drift=False)
-        step("shuffled text", k + 1, len(docs))
+    local = {r: b for r, b in backends.items() if isinstance(b, BatchedBackend)}
+    remote = {r: b for r, b in backends.items() if isinstance(b, OpenAIBackend)}
+    if set(backends) != {"organism", "base"} or (len(local) != 2 and len(remote) != 2):
+        raise InspectorError(
+            f"pair {pair_name}: the naturalness panel needs both models in-process (GGUF) or both on endpoints:"
+            " drift compares the two next-token distributions position by position, in one tokenization"
+        )
+    if local:
+        nat, shuf = _score_local(local, docs, settings, step)
+        kl_method = KL_EXACT
+    else:
+        try:
+            nat, shuf = _score_remote(remote, docs, settings, step)
+        except NoPromptLogprobs as e:
+            raise InspectorError(
+                f"{e}: perplexity on natural and shuffled text and the drift need the prompt's log-probabilities"
+                " (vLLM returns them; llama-server does not; llama_cpp.server needs --logits_all True)"
+            ) from e
+        kl_method = KL_TOP
     pairs = _chosen_pairs(len(items), settings)
     texts = [i.text for i in items]
     models: dict[str, Any] = {}
     nll: dict[str, list[float]] = {}
+    tokens = [len(s.pieces) for s in nat]
     for n, role in enumerate(("organism", "base")):
-        nat = [-sum(s.logprobs[role]) for s in scored_nat]
-        shuf = [-sum(s.logprobs[role]) for s in scored_shuf]
-        t_nat = [len(s.targets) for s in scored_nat]
-        t_shuf = [len(s.targets) for s in scored_shuf]
-        nll[role] = nat
-        ppl_nat = math.exp(sum(nat) / sum(t_nat))
-        ppl_shuf = math.exp(sum(shuf) / sum(t_shuf))
+        nat_nll = [-sum(s.logprobs[role]) for s in nat]
+        shuf_nll = [-sum(s.logprobs[role]) for s in shuf]
+        t_shuf = [len(s.logprobs[role]) for s in shuf]
+        nll[role] = nat_nll
+        ppl_nat = math.exp(sum(nat_nll) / sum(tokens))
+        ppl_shuf = math.exp(sum(shuf_nll) / sum(t_shuf))
         step(f"preferences ({role})", n, 2)
-        prefs = preference_summary(len(items), ask_pairs(sides[role], texts, pairs), settings.seed)
+        side = backends[role]
+        answers = (
+            ask_pairs(side, texts, pairs)
+            if isinstance(side, BatchedBackend)
+            else ask_pairs_remote(remote[role], texts, pairs)
+        )
         models[f"{pair_name}/{role}"] = {
             "role": role,
             "ppl_natural": ppl_nat,
             "ppl_shuffled": ppl_shuf,
             "shuffle_ratio": ppl_shuf / ppl_nat,
-            "shuffle_ratio_ci": list(ratio_interval(shuf, nat, t_shuf, t_nat, seed=settings.seed)),
+            "shuffle_ratio_ci": list(ratio_interval(shuf_nll, nat_nll, t_shuf, tokens, seed=settings.seed)),
             "n_documents": len(docs),
-            "n_tokens": sum(t_nat),
-        } | prefs
+            "n_tokens": sum(tokens),
+        } | preference_summary(len(items), answers, settings.seed)
     step("preferences (base)", 2, 2)
-    tokens = [len(s.targets) for s in scored_nat]
-    kl_sums = [sum(s.kl) for s in scored_nat]
+    kl_sums = [sum(s.kl) for s in nat]
     ppl_ratio = math.exp((sum(nll["organism"]) - sum(nll["base"])) / sum(tokens))
     drift = sorted(range(len(docs)), key=lambda k: kl_sums[k] / tokens[k], reverse=True)[:TOP_DRIFT]
     return {
@@ -159,16 +224,13 @@ def run_panel(
             "ppl_ratio_ci": list(ratio_interval(nll["organism"], nll["base"], tokens, seed=settings.seed)),
             "kl_mean": sum(kl_sums) / sum(tokens),
             "kl_mean_ci": list(mean_interval(kl_sums, tokens, seed=settings.seed)),
-            "kl_method": KL_METHOD,
+            "kl_method": kl_method,
         },
         "top_drift": [
             {
                 "id": docs[k].id,
                 "kl_mean": kl_sums[k] / tokens[k],
-                "tokens": [
-                    [base.shared.piece(t).decode("utf-8", errors="replace"), kl]
-                    for t, kl in zip(scored_nat[k].targets, scored_nat[k].kl, strict=True)
-                ],
+                "tokens": [[p, kl] for p, kl in zip(nat[k].pieces, nat[k].kl, strict=True)],
             }
             for k in drift
         ],

@@ -131,12 +131,16 @@ class OpenAIBackend:
                     finish = choice["finish_reason"]
         return Generation("".join(parts), 0, len(parts), finish, time.perf_counter() - t0)
 
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        """One JSON request and its parsed answer, within the backend's concurrency limit."""
+        with self._slots, self._request(path, body) as resp:
+            return json.load(resp)
+
     def score(self, text: str) -> list[float]:
         """Echo the text back with one log-probability per token (completions API; llama_cpp.server needs
         --logits_all True for this, vLLM and llama-server do it as they are)."""
         body = {"model": self.model, "prompt": text, "max_tokens": 1, "echo": True, "logprobs": 1, "temperature": 0.0}
-        with self._slots, self._request("/completions", body) as resp:
-            data = json.load(resp)
+        data = self.post("/completions", body)
         logprobs = (data["choices"][0].get("logprobs") or {}).get("token_logprobs") or []
         # Drop the first token (nothing before it) and the one generated token after the echo.
         return [float(x) for x in logprobs[1:-1] if x is not None]

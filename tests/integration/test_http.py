@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import socket
 import subprocess
 import sys
@@ -29,7 +30,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(gguf: Path, port: int) -> subprocess.Popen[bytes]:
+def _start(gguf: Path, port: int, logits_all: bool = True) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -49,7 +50,7 @@ def _start(gguf: Path, port: int) -> subprocess.Popen[bytes]:
             "--interrupt_requests",
             "False",
             "--logits_all",  # echo with log-probabilities (scoring) needs every position's logits
-            "True",
+            str(logits_all),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -177,3 +178,73 @@ def test_score_over_http_matches_in_process(server: tuple[str, Path, int]) -> No
     assert len(over_http) == len(in_process) > 5
     # The same model two ways (one sequence vs a batch, two llama.cpp builds of the graph): close, not equal.
     assert sum(abs(a - b) for a, b in zip(over_http, in_process, strict=True)) / len(in_process) < 0.5
+
+
+def _remote_pair(tmp_path: Path, port: int) -> Path:
+    models = tmp_path / "models.toml"
+    side = f'endpoint = "http://127.0.0.1:{port}/v1"\nmodel = "gemma"\n'
+    models.write_text(f'[pairs.remote]\nformat = "raw"\n[pairs.remote.organism]\n{side}[pairs.remote.base]\n{side}')
+    return models
+
+
+def _panel_inputs(tmp_path: Path) -> list[str]:
+    from inspector.naturalness import load_documents, load_items
+
+    text, items = tmp_path / "text.jsonl", tmp_path / "items.jsonl"
+    text.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in load_documents()[:2]))
+    items.write_text("".join(json.dumps({"text": i.text}) + "\n" for i in load_items()[:3]))
+    return ["--text", str(text), "--items", str(items), "--tokens", "8"]
+
+
+def test_naturalness_panel_over_endpoints(
+    server: tuple[str, Path, int],
+    tmp_path: Path,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Both sides on one served model: every measure runs over HTTP, the organism equals its base (ratio 1, no
+    drift), and the served perplexity agrees with the same text scored in-process."""
+    _, gguf, port = server
+    monkeypatch.setenv("INSPECTOR_MODELS", str(_remote_pair(tmp_path, port)))
+    args = ["naturalness", "--session", "remote-nat", "--pair", "remote", *_panel_inputs(tmp_path), "--json"]
+    assert main(args) == 0
+    panel = json.loads(capsys.readouterr().out)
+    ob = panel["organism_vs_base"]
+    assert ob["ppl_ratio"] == pytest.approx(1.0, abs=1e-9) and ob["kl_mean"] == pytest.approx(0.0, abs=1e-9)
+    assert ob["kl_method"].startswith("top-20 approximation")
+    base = panel["models"]["remote/base"]
+    assert base["ppl_shuffled"] > base["ppl_natural"] and base["n_pairs"] == 3 and 0 < base["answer_mass"] <= 1
+    assert all(len(d["tokens"]) == 7 for d in panel["top_drift"])  # the budget of 8 tokens, the first unscored
+    from inspector.engine.batched import BatchedBackend, SharedModel
+    from inspector.naturalness import load_documents
+
+    words = [" ".join(d.text.split()[:8]) for d in load_documents()[:2]]
+    local = BatchedBackend(SharedModel(gguf), role="base", use_adapter=False, n_seq=2, ctx_per_seq=64)
+    nll = [-sum(local.score(w)[:7]) for w in words]
+    local.close()
+    # Two decode paths of one model (a server's batch vs ours): close, not equal.
+    assert base["ppl_natural"] == pytest.approx(math.exp(sum(nll) / 14), rel=0.05)
+    assert main(["report", "--session", "remote-nat", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["naturalness"]["organism_vs_base"] == ob
+
+
+def test_naturalness_on_an_endpoint_without_prompt_logprobs_is_one_line(
+    server: tuple[str, Path, int],
+    tmp_path: Path,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = _free_port()
+    monkeypatch.setenv("INSPECTOR_MODELS", str(_remote_pair(tmp_path, port)))
+    proc = _start(server[1], port, logits_all=False)  # echo with log-probabilities is refused
+    try:
+        args = ["naturalness", "--session", "no-logprobs", "--pair", "remote", *_panel_inputs(tmp_path)]
+        assert main(args) == 2
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    err = capsys.readouterr().err.strip()
+    assert "perplexity on natural and shuffled text and the drift need" in err and err.count("\n") == 0
+    assert not (home / "sessions" / "no-logprobs.duckdb").exists()

@@ -96,3 +96,16 @@ def test_the_command_refuses_bad_inputs_in_one_line_and_leaves_no_session(
     err = capsys.readouterr().err.strip()
     assert message in err and err.count("\n") == 0
     assert not (home / "sessions" / "n.duckdb").exists()
+
+
+def test_top_k_kl_is_exact_when_the_lists_hold_the_distribution_and_a_lower_bound_otherwise() -> None:
+    from inspector.engine.remote_scoring import top_k_kl
+
+    p, q = {"a": 0.7, "b": 0.2, "c": 0.1}, {"a": 0.4, "b": 0.4, "c": 0.2}
+    lp, lq = ({t: math.log(v) for t, v in d.items()} for d in (p, q))
+    exact = sum(p[t] * math.log(p[t] / q[t]) for t in p)
+    assert top_k_kl([lp], [lq]) == [pytest.approx(exact)]
+    assert top_k_kl([lp], [lp]) == [0.0]
+    # "c" missing from the organism's list: taken at the least probability there (0.4), so the KL is smaller.
+    cut = top_k_kl([lp], [{t: v for t, v in lq.items() if t != "c"}])[0]
+    assert 0 < cut < exact
