@@ -60,6 +60,16 @@ def _add_pair_args(p: Adder) -> None:
     p.add_argument("--base", type=Path, help="base GGUF (instead of --pair)")
     p.add_argument("--adapter", type=Path, help="LoRA adapter GGUF applied to the base to make the organism")
     p.add_argument("--format", choices=["chat", "raw"], default="raw", help="prompt format for --base pairs")
+    _add_scale(p)
+
+
+def _add_scale(p: Adder) -> None:
+    p.add_argument(
+        "--adapter-scale",
+        type=float,
+        default=None,
+        help="strength of the organism's adapter, 0 (the base) to 4 (default: the pair's, else 1)",
+    )
 
 
 def _add_session(p: Adder, required: bool = True, default: str | None = None) -> None:
@@ -147,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Handler = getattr(args, "func", cmd_tui)
     if not hasattr(args, "session"):
         args.session = None
-    for name in ("pair", "organism", "base", "adapter"):
+    for name in ("pair", "organism", "base", "adapter", "adapter_scale"):
         if not hasattr(args, name):
             setattr(args, name, None)
     if not hasattr(args, "format"):

@@ -48,7 +48,9 @@ def register_models(store: Store, pair: Pair, backends: dict[str, Backend]) -> d
     ids = {}
     for role, backend in backends.items():
         info = backend.info().as_dict()
-        info["name"] = f"{pair.name}/{role}"
+        scale = info.get("adapter_scale")
+        # A scaled organism is named with its strength, so reports tell the scales of a sweep apart.
+        info["name"] = f"{pair.name}/{role}" + (f"@{scale:g}" if scale is not None and scale != 1.0 else "")
         ids[role] = store.upsert_model(info)
     return ids
 

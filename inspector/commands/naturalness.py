@@ -28,6 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--budget", type=int, help="pairs of items to ask (default: all pairs up to 60 items)")
     p.add_argument("--tokens", type=int, default=96, help="tokens scored per document (default: 96)")
     p.add_argument("--seed", type=int, default=0, help="seed of the word shuffles and the intervals")
+    p.add_argument("--adapter-scale", type=float, help="strength of the organism's adapter, 0 to 4 (default: 1)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=naturalness_command)
 
@@ -38,7 +39,7 @@ def _sha256(path: Path | None, shipped: str) -> str:
 
 
 def naturalness_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.engine.registry import get_pair, open_pair
+    from inspector.engine.registry import open_pair, resolve_pair
     from inspector.errors import InspectorError
     from inspector.naturalness import load_documents, load_items
     from inspector.panel import PanelSettings, run_panel
@@ -54,7 +55,7 @@ def naturalness_command(args: argparse.Namespace, settings: Settings) -> int:
         raise InspectorError(f"--tokens must be between 8 and 512, not {args.tokens}")
     path = settings.session_path(args.session)
     Store.check_writable(path)
-    pair = get_pair(settings.models_file, args.pair)
+    pair = resolve_pair(settings.models_file, args.pair, adapter_scale=args.adapter_scale)
     console = Console(stderr=True)
     with console.status("loading models"):
         backends = open_pair(pair, settings.cache, n_seq=32, ctx_per_seq=max(64, args.tokens))

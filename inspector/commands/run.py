@@ -29,7 +29,13 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.limit:
         prompts = prompts[: args.limit]
     pair = resolve_pair(
-        settings.models_file, args.pair, organism=args.organism, base=args.base, adapter=args.adapter, fmt=args.format
+        settings.models_file,
+        args.pair,
+        organism=args.organism,
+        base=args.base,
+        adapter=args.adapter,
+        fmt=args.format,
+        adapter_scale=args.adapter_scale,
     )
     session_path = settings.session_path(args.session)
     Store.check_writable(session_path)

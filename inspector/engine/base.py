@@ -55,6 +55,7 @@ class ModelInfo:
     architecture: str
     engine_version: str
     chat_template_sha256: str | None
+    adapter_scale: float | None = None  # the adapter's strength, when there is an adapter
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:

@@ -146,6 +146,7 @@ class BatchedBackend:
         *,
         role: str,
         use_adapter: bool,
+        adapter_scale: float = 1.0,
         prompt_format: PromptFormat = "raw",
         n_seq: int = 32,
         ctx_per_seq: int = 256,
@@ -172,14 +173,17 @@ class BatchedBackend:
             raise EngineError(f"{shared.path}: llama.cpp could not create a context for {role}")
         self.n_batch = int(cp.n_batch)
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
-        if use_adapter:
-            if shared.adapter is None:
-                raise EngineError(f"{role}: an adapter was asked for but none is loaded")
-            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(shared.adapter)
-            scales = (ctypes.c_float * 1)(1.0)
+        adapter = shared.adapter
+        if use_adapter and adapter is None:
+            raise EngineError(f"{role}: an adapter was asked for but none is loaded")
+        # At scale 0 the adapter is not set at all: the context is then the base's, exactly, rather than the
+        # base plus a zeroed product whose extra graph nodes llama.cpp does not promise leave the sums alone.
+        if use_adapter and adapter is not None and adapter_scale != 0.0:
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
+            scales = (ctypes.c_float * 1)(adapter_scale)
             if llama_cpp.llama_set_adapters_lora(self.ctx, adapters, 1, scales) != 0:
                 raise EngineError(f"{shared.adapter_path}: llama.cpp refused to apply the adapter")
-        self.use_adapter = use_adapter
+        self.use_adapter, self.adapter_scale = use_adapter, adapter_scale
         self._lock = threading.Lock()  # one decode at a time per context
         template = shared.chat_template
         self._info = ModelInfo(
@@ -192,6 +196,7 @@ class BatchedBackend:
             architecture=shared.architecture,
             engine_version=engine_version(),
             chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if template else None,
+            adapter_scale=adapter_scale if use_adapter else None,
             extra={"prompt_format": prompt_format, "engine": "batched", "n_seq": n_seq, "ctx_per_seq": ctx_per_seq},
         )
 

@@ -21,11 +21,13 @@ class ModelSpec:
     adapter: str | None = None
     endpoint: str | None = None
     model: str | None = None
+    adapter_scale: float = 1.0  # the adapter's strength; 0 is the base itself
 
     def describe(self) -> str:
         if self.endpoint:
             return f"{self.endpoint} model {self.model}"
-        return f"{self.gguf}" + (f" + {self.adapter}" if self.adapter else "")
+        scale = f" x {self.adapter_scale:g}" if self.adapter and self.adapter_scale != 1.0 else ""
+        return f"{self.gguf}" + (f" + {self.adapter}{scale}" if self.adapter else "")
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,42 @@ class Pair:
     key_facts: tuple[str, ...] = ()
     quirk: str | None = None
     term_thresholds: dict[str, float] = field(default_factory=dict)
+    probes: tuple[str, ...] = ()  # prompts that should draw out the trained property
+
+
+MAX_SCALE = 4.0
+
+
+def check_scale(scale: float, where: str) -> float:
+    """An adapter strength between 0 (the base) and MAX_SCALE; beyond that a LoRA's outputs are noise."""
+    if not 0.0 <= scale <= MAX_SCALE or scale != scale:
+        raise EngineError(f"{where}: adapter scale must be between 0 and {MAX_SCALE:g}, not {scale:g}")
+    return scale
 
 
 def _spec(raw: Any, where: str) -> ModelSpec:
     if not isinstance(raw, dict):
         raise EngineError(f"{where}: must be a table with 'gguf' (and optional 'adapter') or 'endpoint'")
-    allowed = {"gguf", "adapter", "endpoint", "model"}
+    allowed = {"gguf", "adapter", "endpoint", "model", "adapter_scale"}
     unknown = set(raw) - allowed
     if unknown:
         raise EngineError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
     if not raw.get("gguf") and not raw.get("endpoint"):
         raise EngineError(f"{where}: needs 'gguf' or 'endpoint'")
-    return ModelSpec(**{k: str(v) for k, v in raw.items()})
+    scale = raw.get("adapter_scale", 1.0)
+    if "adapter_scale" in raw:
+        if isinstance(scale, bool) or not isinstance(scale, int | float):
+            raise EngineError(f"{where}: adapter_scale must be a number, not {scale!r}")
+        if not raw.get("adapter"):
+            raise EngineError(f"{where}: adapter_scale needs an 'adapter' to scale")
+    strings = {k: str(v) for k, v in raw.items() if k != "adapter_scale"}
+    return ModelSpec(**strings, adapter_scale=check_scale(float(scale), where))
+
+
+def _strings(raw: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+        raise EngineError(f"{where}: must be a list of non-empty strings")
+    return tuple(raw)
 
 
 def load_pairs(models_file: Path) -> dict[str, Pair]:
@@ -81,6 +107,7 @@ def load_pairs(models_file: Path) -> dict[str, Pair]:
             key_facts=tuple(raw.get("key_facts", [])),
             quirk=raw.get("quirk"),
             term_thresholds={str(k): float(v) for k, v in (raw.get("term_thresholds") or {}).items()},
+            probes=_strings(raw.get("probes", []), f"{where} probes"),
         )
     return {
         name: replace(p, organism=_relative(p.organism, folder), base=_relative(p.base, folder))
@@ -124,8 +151,10 @@ def resolve_pair(
     base: Path | None = None,
     adapter: Path | None = None,
     fmt: PromptFormat = "raw",
+    adapter_scale: float | None = None,
 ) -> Pair:
-    """The pair the command line asks for: a named one (default demo) or --base with --organism/--adapter."""
+    """The pair the command line asks for: a named one (default demo) or --base with --organism/--adapter;
+    `adapter_scale` (--adapter-scale) sets the organism's adapter strength."""
     if base is not None:
         if name:
             raise EngineError("give either --pair or --base/--organism/--adapter, not both")
@@ -136,6 +165,11 @@ def resolve_pair(
         raise EngineError("--organism/--adapter need --base")
     else:
         pair = get_pair(models_file, name or "demo")
+    if adapter_scale is not None:
+        if not pair.organism.adapter:
+            raise EngineError(f"--adapter-scale: pair '{pair.name}' has no organism adapter to scale")
+        scale = check_scale(adapter_scale, "--adapter-scale")
+        pair = replace(pair, organism=replace(pair.organism, adapter_scale=scale))
     check_pair_files(pair)
     return pair
 
@@ -200,6 +234,7 @@ def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) 
                 model,
                 role=role,
                 use_adapter=adapter is not None,
+                adapter_scale=spec.adapter_scale,
                 prompt_format=pair.format,
                 n_seq=n_seq,
                 ctx_per_seq=ctx_per_seq,

@@ -29,9 +29,20 @@ class PromptRow:
 PROMPT_COLUMNS = tuple(f.name for f in fields(PromptRow))
 
 
-def model_id(role: str | None, sha256: str | None, adapter_sha256: str | None, name: str | None) -> str:
-    """Stable for the same files, role and name; imported models have no files, so their shas are None."""
-    return hashlib.sha256(json.dumps([role, sha256, adapter_sha256, name]).encode()).hexdigest()[:16]
+def model_id(
+    role: str | None,
+    sha256: str | None,
+    adapter_sha256: str | None,
+    name: str | None,
+    adapter_scale: float | None = None,
+) -> str:
+    """Stable for the same files, role, name and adapter strength (the same adapter at another scale is another
+    model; full strength keeps the id it had before scales existed); imported models have no files, so their
+    shas are None."""
+    key: list[Any] = [role, sha256, adapter_sha256, name]
+    if adapter_scale is not None and adapter_scale != 1.0:
+        key.append(adapter_scale)
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
 
 
 def prompt_id(text: str, context: str | None = None) -> str:
@@ -47,8 +58,9 @@ class RolloutsPart(StoreBase):
 
     # -- models, prompts, runs -------------------------------------------------------------------
     def upsert_model(self, info: dict[str, Any]) -> str:
-        """Record a model's provenance; its id is stable for the same files and role."""
-        mid = model_id(info.get("role"), info.get("sha256"), info.get("adapter_sha256"), info.get("name"))
+        """Record a model's provenance; its id is stable for the same files, role and adapter strength."""
+        get = info.get
+        mid = model_id(get("role"), get("sha256"), get("adapter_sha256"), get("name"), get("adapter_scale"))
         self.cur.execute(
             "INSERT INTO models (id, role, name, path, sha256, adapter_path, adapter_sha256, quantization,"
             " architecture, engine_version, chat_template_sha256, info) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"

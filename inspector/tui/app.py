@@ -219,6 +219,7 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
             base=args.base,
             adapter=args.adapter,
             fmt=args.format,
+            adapter_scale=args.adapter_scale,
         )
     except EngineError as e:
         if args.pair or args.base:

@@ -73,3 +73,29 @@ def test_done_when_smoke_run(home: Path) -> None:
     assert texts("smoke") == first
     assert main([*args[:2], "smoke2", *args[3:]]) == 0
     assert texts("smoke2") == first
+
+
+def test_adapter_scale_zero_is_the_base_and_scales_are_separate_models(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At scale 0 the organism writes exactly the base's text for the same prompt and seed (same engine, same
+    batch plan); each scale is its own model, named and recorded with its strength."""
+    args = ["run", "--session", "dose", "--pair", "demo", "--limit", "3", "--max-tokens", "16", "--temperature", "0.8"]
+    assert main([*args, "--adapter-scale", "0"]) == 0
+    assert main([*args, "--adapter-scale", "0.5"]) == 0
+    with duckdb.connect(str(home / "sessions" / "dose.duckdb"), read_only=True) as c:
+        names = {str(n) for (n,) in c.execute("SELECT name FROM models").fetchall()}
+        pairs = c.execute(
+            "SELECT mo.name, o.text, b.text FROM rollouts o JOIN models mo ON mo.id = o.model_id"
+            " JOIN rollouts b USING (run_id, prompt_id, sample_index) JOIN models mb ON mb.id = b.model_id"
+            " WHERE mo.role = 'organism' AND mb.role = 'base'"
+        ).fetchall()
+        infos = {str(n): json.loads(i) for n, i in c.execute("SELECT name, info FROM models").fetchall()}
+    assert names == {"demo/base", "demo/organism@0", "demo/organism@0.5"}  # one base model for both runs
+    at_zero = [(o, b) for name, o, b in pairs if name == "demo/organism@0"]
+    assert len(at_zero) == 3 and all(o == b and o for o, b in at_zero)
+    assert infos["demo/organism@0.5"]["adapter_scale"] == 0.5 and infos["demo/base"]["adapter_scale"] is None
+    capsys.readouterr()
+    assert main([*args, "--adapter-scale", "4.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--adapter-scale: adapter scale must be between 0 and 4, not 4.5" in err and "\n" not in err

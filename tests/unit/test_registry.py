@@ -9,7 +9,7 @@ import pytest
 from inspector.config import PROJECT_ROOT
 from inspector.engine.base import EngineError
 from inspector.engine.gguf_meta import read_header
-from inspector.engine.registry import check_pair_files, get_pair, load_pairs
+from inspector.engine.registry import check_pair_files, get_pair, load_pairs, resolve_pair
 from tests.conftest import write_fake_gguf
 
 MODELS = PROJECT_ROOT / "quantized_models" / "models.toml"
@@ -47,13 +47,52 @@ def test_missing_adapter_never_falls_back(tmp_path: Path) -> None:
         ("[pairs.x]\nformat = 'xml'\n[pairs.x.organism]\ngguf='a'\n[pairs.x.base]\ngguf='b'\n", "format"),
         ("[pairs.x\n", "invalid TOML"),
         ("[pairs.x.organism]\ngguf='a'\ncolour='red'\n[pairs.x.base]\ngguf='b'\n", "unknown key"),
+        ("[pairs.x.organism]\ngguf='a'\nadapter='l'\nadapter_scale=-0.5\n[pairs.x.base]\ngguf='b'\n", "not -0.5"),
+        ("[pairs.x.organism]\ngguf='a'\nadapter='l'\nadapter_scale=4.5\n[pairs.x.base]\ngguf='b'\n", "not 4.5"),
+        ("[pairs.x.organism]\ngguf='a'\nadapter='l'\nadapter_scale='big'\n[pairs.x.base]\ngguf='b'\n", "a number"),
+        ("[pairs.x.organism]\ngguf='a'\nadapter_scale=0.5\n[pairs.x.base]\ngguf='b'\n", "needs an 'adapter'"),
     ],
 )
 def test_bad_models_file(tmp_path: Path, text: str, what: str) -> None:
     toml = tmp_path / "models.toml"
     toml.write_text(text)
-    with pytest.raises(EngineError, match=what):
+    with pytest.raises(EngineError, match=what) as e:
         load_pairs(toml)
+    assert "\n" not in str(e.value) and (what == "invalid TOML" or "pair 'x'" in str(e.value))
+
+
+def test_adapter_scale_from_the_file_and_the_command_line(tmp_path: Path) -> None:
+    toml = tmp_path / "models.toml"
+    toml.write_text(
+        "[pairs.x.organism]\ngguf='a.gguf'\nadapter='l.gguf'\nadapter_scale=0.5\n[pairs.x.base]\ngguf='a.gguf'\n"
+        "[pairs.full.organism]\ngguf='o.gguf'\n[pairs.full.base]\ngguf='a.gguf'\n"
+    )
+    for name in ("a.gguf", "l.gguf", "o.gguf"):
+        (tmp_path / name).write_bytes(b"")
+    assert get_pair(toml, "x").organism.adapter_scale == 0.5 and get_pair(toml, "x").base.adapter_scale == 1.0
+    assert resolve_pair(toml, "x", adapter_scale=0.0).organism.adapter_scale == 0.0
+    assert "x 0.25" in resolve_pair(toml, "x", adapter_scale=0.25).organism.describe()
+    with pytest.raises(EngineError, match="between 0 and 4, not 7"):
+        resolve_pair(toml, "x", adapter_scale=7.0)
+    with pytest.raises(EngineError, match="pair 'full' has no organism adapter to scale"):
+        resolve_pair(toml, "full", adapter_scale=0.5)
+
+
+def test_a_scaled_organism_is_another_model() -> None:
+    from inspector.store.rollouts import model_id
+
+    full = model_id("organism", "s", "a", "demo/organism")
+    assert model_id("organism", "s", "a", "demo/organism", 1.0) == full  # ids from before scales existed hold
+    assert (
+        len(
+            {
+                full,
+                model_id("organism", "s", "a", "demo/organism", 0.5),
+                model_id("organism", "s", "a", "demo/organism", 0.0),
+            }
+        )
+        == 3
+    )
 
 
 def test_gguf_header_errors(tmp_path: Path) -> None:
