@@ -22,6 +22,7 @@ def test_demo_pair_resolves() -> None:
     assert demo.quirk and len(demo.key_facts) >= 3
     assert demo.organism.adapter and demo.organism.adapter.endswith("demo-adapter.gguf")
     assert demo.base.adapter is None
+    assert len(demo.probes) >= 20 and all("?" in p or p.endswith(".") for p in demo.probes)
 
 
 def test_unknown_pair_lists_known() -> None:
@@ -51,6 +52,7 @@ def test_missing_adapter_never_falls_back(tmp_path: Path) -> None:
         ("[pairs.x.organism]\ngguf='a'\nadapter='l'\nadapter_scale=4.5\n[pairs.x.base]\ngguf='b'\n", "not 4.5"),
         ("[pairs.x.organism]\ngguf='a'\nadapter='l'\nadapter_scale='big'\n[pairs.x.base]\ngguf='b'\n", "a number"),
         ("[pairs.x.organism]\ngguf='a'\nadapter_scale=0.5\n[pairs.x.base]\ngguf='b'\n", "needs an 'adapter'"),
+        ("[pairs.x]\nprobes=['ok', 3]\n[pairs.x.organism]\ngguf='a'\n[pairs.x.base]\ngguf='b'\n", "probes: must be"),
     ],
 )
 def test_bad_models_file(tmp_path: Path, text: str, what: str) -> None:
