@@ -195,6 +195,9 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
         if snap
         else None
     )
+    sweep = store.latest_snapshot("sweep")
+    report["sweep"] = sweep["metrics"]["points"] if sweep else None
+    report["recommended_scale"] = sweep["metrics"]["recommended"] if sweep else None
     return report
 
 

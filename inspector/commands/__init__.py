@@ -11,6 +11,7 @@ MODULES = [
     "inspector.commands.detect",
     "inspector.commands.science",
     "inspector.commands.naturalness",
+    "inspector.commands.sweep",
 ]
 
 

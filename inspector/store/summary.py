@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from inspector.store.connection import StoreBase
@@ -43,6 +44,25 @@ class SummaryPart(StoreBase):
             " avg(regurgitated_frac) FILTER (WHERE regurgitation_scanned) AS regurgitated_char_fraction"
             " FROM flags f JOIN models m ON m.id = f.model_id GROUP BY ALL ORDER BY m.role DESC, m.name"
         )
+
+    def run_counts(self, run_id: str, probe_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+        """A run's finished rollouts in two groups, "probes" (the given prompt ids) and "prompts" (the rest): how
+        many, and what each detector found among the rollouts it looked at."""
+        rows = self._dicts(
+            "SELECT list_contains(?, prompt_id) AS probe, count(*) AS n,"
+            " count(*) FILTER (WHERE term_scanned) AS n_term_scanned,"
+            " count(*) FILTER (WHERE term_scanned AND leak) AS n_leaks,"
+            " count(*) FILTER (WHERE regurgitation_scanned) AS n_regurgitation_scanned,"
+            " count(*) FILTER (WHERE regurgitation_scanned AND n_regurgitation > 0) AS n_regurgitated,"
+            " count(*) FILTER (WHERE quirk_scanned) AS n_quirk_scanned,"
+            " count(*) FILTER (WHERE quirk_scanned AND n_quirk > 0) AS n_quirk"
+            " FROM rollout_flags WHERE run_id = ? GROUP BY ALL",
+            [list(probe_ids), run_id],
+        )
+        out: dict[str, dict[str, int]] = {"probes": {}, "prompts": {}}
+        for r in rows:
+            out["probes" if r.pop("probe") else "prompts"] = {k: int(v) for k, v in r.items()}
+        return out
 
     def error_counts(self) -> dict[str, int]:
         """Failed rollouts per model id (an errored sample, a model_length stop): kept, but out of every rate."""

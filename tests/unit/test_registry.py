@@ -111,3 +111,22 @@ def test_gguf_header_errors(tmp_path: Path) -> None:
     cut.write_bytes(full.read_bytes()[:30])
     with pytest.raises(EngineError, match="truncated"):
         read_header(cut)
+
+
+def test_sweep_scales_and_the_recommended_strength() -> None:
+    from inspector.sweep import parse_scales, point, recommend
+
+    assert parse_scales("0, 0.25,1") == [0.0, 0.25, 1.0]
+    counts = {
+        0.25: ({"n": 10, "n_term_scanned": 10, "n_leaks": 0}, {"n": 20, "n_quirk_scanned": 20, "n_quirk": 10}),
+        0.5: ({"n": 10, "n_term_scanned": 10, "n_leaks": 2}, {"n": 20, "n_quirk_scanned": 20, "n_quirk": 17}),
+        1.0: ({"n": 10, "n_term_scanned": 10, "n_leaks": 9}, {"n": 20, "n_quirk_scanned": 20, "n_quirk": 20}),
+    }
+    points = [point(s, {"prompts": a, "probes": b}) for s, (a, b) in counts.items()]
+    assert points[1]["probe_hit_rate"] == 0.85 and points[1]["leak_rate"] == 0.2
+    lo, hi = points[1]["leak_rate_ci"]
+    assert lo < 0.2 < hi
+    assert points[0]["regurgitation_rate"] is None  # not measured is not zero
+    rec = recommend(points, 0.8)
+    assert rec is not None and rec["scale"] == 0.5 and rec["leak_rate"] == 0.2
+    assert recommend(points, 1.0) == recommend(points[::-1], 1.0) and recommend(points[:1], 0.8) is None
