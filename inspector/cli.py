@@ -106,7 +106,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     _add_pair_args(app)
     app.add_argument(
         "--screen",
-        choices=["compare", "label", "summary", "sessions", "naturalness"],
+        choices=["compare", "label", "summary", "sessions", "naturalness", "sweep"],
         default="compare",
         help="the screen the app opens on",
     )
@@ -117,7 +117,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     _add_pair_args(tui)
     tui.add_argument(
         "--screen",
-        choices=["compare", "label", "summary", "sessions", "naturalness"],
+        choices=["compare", "label", "summary", "sessions", "naturalness", "sweep"],
         default="compare",
         help="the screen to open",
     )

@@ -25,6 +25,7 @@ from inspector.tui.screens.label import LabelScreen
 from inspector.tui.screens.naturalness import NaturalnessScreen
 from inspector.tui.screens.sessions import SessionsScreen
 from inspector.tui.screens.summary import SummaryScreen
+from inspector.tui.screens.sweep import SweepScreen
 from inspector.workbench import Workbench
 
 SCREEN_CLASSES: list[tuple[str, type[Screen[None]]]] = [
@@ -33,6 +34,7 @@ SCREEN_CLASSES: list[tuple[str, type[Screen[None]]]] = [
     ("summary", SummaryScreen),
     ("sessions", SessionsScreen),
     ("naturalness", NaturalnessScreen),
+    ("sweep", SweepScreen),
 ]
 
 
@@ -58,6 +60,7 @@ class InspectorApp(App[None]):
         "summary": SummaryScreen,
         "sessions": SessionsScreen,
         "naturalness": NaturalnessScreen,
+        "sweep": SweepScreen,
     }
     DEFAULT_MODE = "compare"
     COMMANDS = App.COMMANDS | {InspectorCommands}
@@ -72,6 +75,13 @@ class InspectorApp(App[None]):
             "Naturalness",
             id="app.naturalness",
             tooltip="Perplexity, drift and preference coherence, organism and base side by side",
+        ),
+        Binding(
+            "f7",
+            "switch_mode('sweep')",
+            "Sweep",
+            id="app.sweep",
+            tooltip="Leaks, regurgitation and probe hits against the adapter's strength",
         ),
         Binding(
             "ctrl+f", "search", "Search", id="app.search", tooltip="Search prompts and completions (text or regex)"
