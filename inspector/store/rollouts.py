@@ -240,15 +240,27 @@ class RolloutsPart(StoreBase):
         )
         return rows[0] if rows else None
 
-    def side_by_side(self, prompt_id: str, sample: int) -> dict[str, dict[str, Any]]:
-        """The newest run's organism and base rollouts for one prompt and sample, keyed by role."""
+    def side_by_side(self, prompt_id: str, sample: int, organism: str | None = None) -> dict[str, dict[str, Any]]:
+        """The newest run's organism and base rollouts for one prompt and sample, keyed by role; `organism` (a
+        model id) picks the organism's rollout from that model, such as one strength of a sweep."""
         rows = self._dicts(
-            "SELECT r.id, r.run_id, m.role, r.seed, r.text, r.sample_index FROM rollouts r"
+            "SELECT r.id, r.run_id, m.role, m.name, r.seed, r.text, r.sample_index FROM rollouts r"
             " JOIN models m ON m.id = r.model_id JOIN runs u ON u.id = r.run_id"
-            " WHERE r.prompt_id = ? AND r.sample_index = ? AND r.error IS NULL ORDER BY u.created_at, r.id",
-            [prompt_id, sample],
+            " WHERE r.prompt_id = ? AND r.sample_index = ? AND r.error IS NULL"
+            " AND (m.role <> 'organism' OR ?::VARCHAR IS NULL OR m.id = ?) ORDER BY u.created_at, r.id",
+            [prompt_id, sample, organism, organism],
         )
         return {str(r["role"]): r for r in rows}  # later runs overwrite earlier ones
+
+    def organism_strengths(self) -> list[tuple[str, str, float]]:
+        """(model id, name, adapter strength) of every organism with rollouts, weakest first; an organism
+        recorded without a strength ran at full strength."""
+        rows = self.cur.execute(
+            "SELECT m.id, m.name, coalesce(TRY_CAST(json_extract_string(m.info, '$.adapter_scale') AS DOUBLE), 1.0)"
+            " AS scale FROM models m WHERE m.role = 'organism'"
+            " AND EXISTS (SELECT 1 FROM rollouts r WHERE r.model_id = m.id) ORDER BY scale, m.name"
+        ).fetchall()
+        return [(str(i), str(n or i), float(s)) for i, n, s in rows]
 
     def samples_for(self, prompt_id: str) -> int:
         row = self.cur.execute(

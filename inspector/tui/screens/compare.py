@@ -62,6 +62,13 @@ class CompareScreen(InspectorScreen):
         ),
         Binding("escape", "cancel", "Cancel", id="compare.cancel", tooltip="Stop both generations"),
         Binding("f", "filters", "Filters", id="compare.filters", tooltip="Filter the prompt list (remembered)"),
+        Binding(
+            "o",
+            "strength",
+            "Strength",
+            id="compare.strength",
+            tooltip="Show the organism at the next adapter strength this session holds (a sweep's)",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -75,6 +82,7 @@ class CompareScreen(InspectorScreen):
         self.shown_prompt: str | None = None
         self._source_cursor = 0
         self.filters = Filters()
+        self.organism: tuple[str, str] | None = None  # (model id, name) shown; None: the newest run's
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -136,7 +144,7 @@ class CompareScreen(InspectorScreen):
             return
         store = self.inspector.workbench.store
         self.shown_prompt = str(p["id"])
-        pair = store.side_by_side(str(p["id"]), self.sample)
+        pair = store.side_by_side(str(p["id"]), self.sample, self.organism[0] if self.organism else None)
         n_samples = store.samples_for(str(p["id"]))
         texts = {r: str(pair[r]["text"]) if r in pair else "" for r in ROLES}
         seeds = {r: pair[r]["seed"] if r in pair else None for r in ROLES}
@@ -146,12 +154,26 @@ class CompareScreen(InspectorScreen):
             pane = self.query_one(f"#pane-{role}", CompletionPane)
             spans = store.spans_for(int(row["id"])) if row else []
             sub = f"sample {self.sample + 1}/{max(n_samples, 1)}  seed {seeds[role]}" if row else "no rollout"
+            if role == "organism" and self.organism is not None:
+                sub = f"{self.organism[1]}  {sub}"
             if diverge is not None:
                 sub += f"  diverges at char {diverge}"
             pane.show(texts[role], spans, sub, diverge, int(row["id"]) if row else None)
         self._source_cursor = 0
         status = Text(f"{p.get('topic') or 'topic ?'} · {'related to AI' if p.get('related') else 'unrelated'}")
         self.query_one("#compare-status", Static).update(conversation(p.get("messages")) + status)
+
+    def action_strength(self) -> None:
+        """Cycle the organism's pane through the strengths stored (weakest first), then back to the newest run."""
+        strengths = self.inspector.workbench.store.organism_strengths()
+        if len(strengths) < 2:
+            self.notify("This session holds the organism at one strength only (run `inspector sweep` for more).")
+            return
+        options: list[tuple[str, str] | None] = [None, *[(i, n) for i, n, _ in strengths]]
+        at = options.index(self.organism) if self.organism in options else 0
+        self.organism = options[(at + 1) % len(options)]
+        self.notify(f"organism: {self.organism[1] if self.organism else 'the newest run'}")
+        self.show_stored()
 
     def open_prompt(self, prompt_id: str, sample: int) -> None:
         """Show one stored prompt and sample (a search result); filters that hide it are cleared."""
