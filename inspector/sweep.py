@@ -97,9 +97,11 @@ def _cell(value: float | None, ci: list[float] | None) -> str:
     return f"{value:.2f}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
 
 
-def sweep_lines(sweep: dict[str, Any]) -> list[str]:
-    """The sweep as a table, then the recommendation (or why there is none)."""
-    rows = [("scale", "leak rate", "regurgitation", "probe hits", "perplexity x base", "KL nats/token")]
+def sweep_table(sweep: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The sweep's header and one row per strength (the base first), each rate with its interval."""
+    rows: list[tuple[str, ...]] = [
+        ("scale", "leak rate", "regurgitation", "probe hits", "perplexity x base", "KL nats/token")
+    ]
     for p in sweep["points"]:
         rows.append(
             (
@@ -111,14 +113,22 @@ def sweep_lines(sweep: dict[str, Any]) -> list[str]:
                 _cell(p.get("kl_mean"), p.get("kl_mean_ci")),
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return rows
+
+
+def recommendation_line(sweep: dict[str, Any]) -> str:
     rec, target = sweep["recommended"], sweep["target"]
     if rec is None:
-        lines.append(f"no strength swept reaches a probe hit rate of {target:.2f}: the property is not kept")
-    else:
-        lines.append(
-            f"recommended scale {rec['scale']:g}: the weakest that keeps the property (probe hits"
-            f" {rec['probe_hit_rate']:.2f} >= {target:.2f}), leak rate {_cell(rec['leak_rate'], rec['leak_rate_ci'])}"
-        )
-    return lines
+        return f"no strength swept reaches a probe hit rate of {target:.2f}: the property is not kept"
+    return (
+        f"recommended scale {rec['scale']:g}: the weakest that keeps the property (probe hits"
+        f" {rec['probe_hit_rate']:.2f} >= {target:.2f}), leak rate {_cell(rec['leak_rate'], rec['leak_rate_ci'])}"
+    )
+
+
+def sweep_lines(sweep: dict[str, Any]) -> list[str]:
+    """The sweep as a table, then the recommendation (or why there is none)."""
+    rows = sweep_table(sweep)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return [*lines, recommendation_line(sweep)]
