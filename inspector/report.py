@@ -196,7 +196,10 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
         else None
     )
     sweep = store.latest_snapshot("sweep")
-    report["sweep"] = sweep["metrics"]["points"] if sweep else None
+    points = sweep["metrics"]["points"] if sweep else []
+    # One row per strength; the base's rates (measured once, on the same prompts) beside them.
+    report["sweep"] = [p for p in points if p["scale"] is not None] if sweep else None
+    report["sweep_base"] = next((p for p in points if p["scale"] is None), None)
     report["recommended_scale"] = sweep["metrics"]["recommended"] if sweep else None
     return report
 

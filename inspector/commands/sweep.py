@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--max-tokens", type=int, default=96, help="new tokens per rollout at most")
     p.add_argument("--seed", type=int, default=0, help="run seed; every strength gets the same seeds")
     p.add_argument("--naturalness", action="store_true", help="also the naturalness panel at each strength (slow)")
+    p.add_argument("--text", type=Path, help="the panel's documents, as for `inspector naturalness`")
+    p.add_argument("--items", type=Path, help="the panel's outcome items, as for `inspector naturalness`")
+    p.add_argument("--tokens", type=int, default=96, help="the panel's tokens scored per document (default: 96)")
     p.add_argument(
         "--target",
         type=float,
@@ -44,7 +47,7 @@ def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
     from inspector.engine.registry import open_pair, resolve_pair
     from inspector.errors import InspectorError
     from inspector.naturalness import load_documents, load_items
-    from inspector.panel import run_panel
+    from inspector.panel import PanelSettings, run_panel
     from inspector.pipeline import DetectorSet
     from inspector.prompts import load_prompts, make_prompt
     from inspector.runner import Progress as RunProgress
@@ -68,7 +71,10 @@ def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
     probes = [make_prompt(text, "ai", f"probes:{pair.name}") for text in pair.probes]
     probe_ids = [p.id for p in probes]
     every = prompts + [p for p in probes if p.id not in {q.id for q in prompts}]
-    docs, items = (load_documents(), load_items()) if args.naturalness else ([], [])
+    docs, items = (load_documents(args.text), load_items(args.items)) if args.naturalness else ([], [])
+    if not 8 <= args.tokens <= 512:
+        raise InspectorError(f"--tokens must be between 8 and 512, not {args.tokens}")
+    panel = PanelSettings(args.tokens, args.seed)
     path = settings.session_path(args.session)
     Store.check_writable(path)
     params = GenParams(seed=args.seed, temperature=0.7, top_p=0.95, max_tokens=args.max_tokens)
@@ -124,7 +130,9 @@ def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
                     row = point(scale, store.run_counts(run_id, probe_ids))
                     if args.naturalness:
                         bar.update(task, description=f"scale {scale:g}: naturalness panel")
-                        row = with_panel(row, run_panel(pair.name, {"organism": organism, "base": base}, docs, items))
+                        row = with_panel(
+                            row, run_panel(pair.name, {"organism": organism, "base": base}, docs, items, panel)
+                        )
                     points.append(row)
             rec = recommend(points, args.target)
             sweep = {"pair": pair.name, "target": args.target, "points": points, "recommended": rec}

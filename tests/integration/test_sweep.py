@@ -41,7 +41,7 @@ def test_sweep_on_the_demo_pair(home: Path, capsys: pytest.CaptureFixture[str]) 
     assert table.splitlines()[0].split()[:3] == ["scale", "leak", "rate"] and "base" in table
     assert main(["report", "--session", "dose", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert [p["scale"] for p in report["sweep"]] == [None, 0.0, 1.0]
+    assert [p["scale"] for p in report["sweep"]] == [0.0, 1.0] and report["sweep_base"] == base
     assert report["recommended_scale"] == rec
     assert {"demo/organism@0", "demo/base", "demo/organism"} <= set(report["models"])
 
@@ -81,3 +81,18 @@ def test_bad_sweeps_are_one_line_and_leave_no_session(
     err = capsys.readouterr().err.strip()
     assert message in err and "\n" not in err
     assert not (home / "sessions" / "bad.duckdb").exists()
+
+
+def test_sweep_with_the_naturalness_panel(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """At strength 0 the organism is its base: no drift at all and a perplexity ratio of exactly 1."""
+    from inspector.naturalness import load_documents, load_items
+
+    text, items = tmp_path / "text.jsonl", tmp_path / "items.jsonl"
+    text.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in load_documents()[:2]))
+    items.write_text("".join(json.dumps({"text": i.text}) + "\n" for i in load_items()[:3]))
+    panel = ["--naturalness", "--text", str(text), "--items", str(items), "--tokens", "16"]
+    assert main(["sweep", "--session", "dose-nat", "--scales", "0,1", *FAST, *panel, "--json"]) == 0
+    _, zero, full = json.loads(capsys.readouterr().out)["points"]
+    assert zero["kl_mean"] == pytest.approx(0.0, abs=1e-6) and zero["ppl_ratio"] == pytest.approx(1.0, abs=1e-6)
+    assert full["kl_mean"] > 0 and full["ppl_ratio_ci"][0] <= full["ppl_ratio"] <= full["ppl_ratio_ci"][1]
+    assert all(isinstance(p["shuffle_ratio"], float) for p in (zero, full))
