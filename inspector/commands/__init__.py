@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from collections.abc import Iterable
 from importlib import import_module
+from typing import Any
 
 # Each module has register(subparsers): it adds its own sub-command and handler.
 MODULES = [
@@ -18,3 +22,16 @@ MODULES = [
 def register_more(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     for name in MODULES:
         import_module(name).register(sub)
+
+
+def emit(result: dict[str, Any], lines: Iterable[str], as_json: bool) -> int:
+    """A command's result on stdout: the JSON as stored, or its human-readable lines, one per line."""
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return 0
+    from rich.console import Console
+
+    console = Console()
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+    return 0

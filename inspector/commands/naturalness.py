@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from inspector.commands import emit
 from inspector.config import Settings
 
 
@@ -87,11 +86,6 @@ def naturalness_command(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         for b in backends.values():
             b.close()
-    if args.json:
-        sys.stdout.write(json.dumps(panel, indent=2) + "\n")
-        return 0
     from inspector.report import naturalness_lines
 
-    for line in naturalness_lines(panel):
-        Console().print(line, highlight=False, soft_wrap=True)
-    return 0
+    return emit(panel, naturalness_lines(panel), args.json)

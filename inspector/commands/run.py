@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from inspector.config import Settings
 from inspector.engine.base import GenParams
-from inspector.engine.registry import open_pair, resolve_pair
+from inspector.engine.registry import open_pair, pair_from_args
 from inspector.errors import InspectorError
 from inspector.prompts import load_prompts
 from inspector.runner import Progress as RunProgress
@@ -28,15 +28,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     prompts = load_prompts(args.prompts)
     if args.limit:
         prompts = prompts[: args.limit]
-    pair = resolve_pair(
-        settings.models_file,
-        args.pair,
-        organism=args.organism,
-        base=args.base,
-        adapter=args.adapter,
-        fmt=args.format,
-        adapter_scale=args.adapter_scale,
-    )
+    pair = pair_from_args(settings.models_file, args)
     session_path = settings.session_path(args.session)
     Store.check_writable(session_path)
     params = GenParams(seed=args.seed, temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens)

@@ -4,8 +4,6 @@ resumable like `run`, with the results kept in the session as a metric snapshot.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from inspector.commands import emit
 from inspector.config import Settings
 from inspector.sweep import DEFAULT_SCALES, DEFAULT_TARGET
 
@@ -152,9 +151,4 @@ def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
         for b in (*sides, base):
             b.close()
         shared.release()
-    if args.json:
-        sys.stdout.write(json.dumps(sweep, indent=2) + "\n")
-        return 0
-    for line in sweep_lines(sweep):
-        Console().print(line, highlight=False, soft_wrap=True)
-    return 0
+    return emit(sweep, sweep_lines(sweep), args.json)

@@ -14,7 +14,7 @@ from textual.screen import Screen
 
 from inspector.config import Settings
 from inspector.engine.base import EngineError
-from inspector.engine.registry import Pair, get_pair, load_pairs, resolve_pair
+from inspector.engine.registry import Pair, get_pair, load_pairs, pair_from_args
 from inspector.errors import InspectorError
 from inspector.store import Store, StoreError
 from inspector.tui.commands import InspectorCommands
@@ -222,15 +222,7 @@ def run_app(args: argparse.Namespace, settings: Settings) -> int:
     pair: Pair | None
     pair_error = None
     try:
-        pair = resolve_pair(
-            settings.models_file,
-            args.pair,
-            organism=args.organism,
-            base=args.base,
-            adapter=args.adapter,
-            fmt=args.format,
-            adapter_scale=args.adapter_scale,
-        )
+        pair = pair_from_args(settings.models_file, args)
     except EngineError as e:
         if args.pair or args.base:
             raise
