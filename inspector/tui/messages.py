@@ -8,11 +8,11 @@ from textual.message import Message
 
 
 class Token(Message):
-    """A streamed piece of one model's completion."""
+    """A streamed piece of one model's completion, with when the worker received it (time.perf_counter)."""
 
-    def __init__(self, role: str, text: str, generation: int) -> None:
+    def __init__(self, role: str, text: str, generation: int, at: float = 0.0) -> None:
         super().__init__()
-        self.role, self.text, self.generation = role, text, generation
+        self.role, self.text, self.generation, self.at = role, text, generation, at
 
 
 class Finished(Message):

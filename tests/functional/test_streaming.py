@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -39,6 +40,10 @@ async def test_streaming_fills_both_panes(workbench: Workbench) -> None:
             CompletionPane.append = original  # type: ignore[method-assign]
         panes = [screen.query_one(f"#pane-{r}", CompletionPane) for r in ("organism", "base")]
         assert all(p.text for p in panes) and seen["organism"] > 1 and seen["base"] > 1
+        # Each pane keeps its speed once done: time to the first token and the rate after it.
+        for p in panes:
+            sub = str(p.border_subtitle)
+            assert re.search(r"first token \d+\.\d\d s · \d+\.\d tok/s", sub), sub
         ids = [p.rollout_id for p in panes]
         assert all(ids)
         stored = [workbench.store.rollout(int(i)) for i in ids if i]

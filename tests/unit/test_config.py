@@ -54,3 +54,15 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("inspector 0.") and "llama-cpp-python" in out
+
+
+def test_stream_speed_counts_from_the_first_token() -> None:
+    from inspector.tui.speed import StreamSpeed
+
+    speed = StreamSpeed(started=10.0)
+    assert speed.describe() == "waiting for the first token"
+    speed.add(10.5)
+    assert speed.describe() == "first token 0.50 s"
+    for k in range(1, 11):
+        speed.add(10.5 + k * 0.05)  # ten more pieces in half a second
+    assert speed.describe() == "first token 0.50 s · 20.0 tok/s"

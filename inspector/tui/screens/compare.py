@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from inspector.store import Filters, PromptRow
 from inspector.tui.highlight import conversation, first_divergence
 from inspector.tui.messages import Finished, Token
 from inspector.tui.screens.base import InspectorScreen
+from inspector.tui.speed import StreamSpeed
 from inspector.tui.widgets.completion_pane import CompletionPane
 from inspector.tui.widgets.legend import Legend
 from inspector.tui.widgets.prompt_list import PromptList
@@ -82,6 +84,7 @@ class CompareScreen(InspectorScreen):
         self.shown_prompt: str | None = None
         self._source_cursor = 0
         self.filters = Filters()
+        self.speed: dict[str, StreamSpeed] = {}  # per side, of the generation streaming or last finished
         self.organism: tuple[str, str] | None = None  # (model id, name) shown; None: the newest run's
 
     def compose(self) -> ComposeResult:
@@ -284,6 +287,7 @@ class CompareScreen(InspectorScreen):
         )
         for role in ROLES:
             self.query_one(f"#pane-{role}", CompletionPane).clear(f"seed {self.seed} · generating…")
+            self.speed[role] = StreamSpeed()
             self.running.add(role)
             self._generate(role, prompt, params, self.generation)
         self.set_status(f"generating with seed {self.seed} (Esc cancels)")
@@ -294,7 +298,7 @@ class CompareScreen(InspectorScreen):
         wb = self.inspector.workbench
 
         def on_token(text: str) -> None:
-            self.post_message(Token(role, text, generation))
+            self.post_message(Token(role, text, generation, time.perf_counter()))
 
         try:
             rid, gen = wb.generate_one(role, prompt, params, on_token=on_token, should_stop=lambda: worker.is_cancelled)
@@ -321,7 +325,16 @@ class CompareScreen(InspectorScreen):
 
     def on_token(self, msg: Token) -> None:
         if msg.generation == self.generation:
-            self.query_one(f"#pane-{msg.role}", CompletionPane).append(msg.text)
+            pane = self.query_one(f"#pane-{msg.role}", CompletionPane)
+            pane.append(msg.text)
+            speed = self.speed.get(msg.role)
+            if speed is not None:
+                speed.add(msg.at)
+                pane.border_subtitle = f"seed {self.seed} · {speed.describe()}"
+
+    def _done_line(self, role: str) -> str:
+        speed = self.speed.get(role)
+        return f"seed {self.seed} · {self.status.get(role, '')}" + (f" · {speed.describe()}" if speed else "")
 
     def on_finished(self, msg: Finished) -> None:
         if msg.generation != self.generation:
@@ -329,15 +342,14 @@ class CompareScreen(InspectorScreen):
         self.running.discard(msg.role)
         self.status[msg.role] = msg.status
         pane = self.query_one(f"#pane-{msg.role}", CompletionPane)
-        pane.show(msg.text, msg.spans, f"seed {self.seed} · {msg.status}", None, msg.rollout_id)
+        pane.show(msg.text, msg.spans, self._done_line(msg.role), None, msg.rollout_id)
         if msg.status.startswith("error"):
             self.notify(msg.status, severity="error")
         if not self.running:
             org, base = (self.query_one(f"#pane-{r}", CompletionPane) for r in ROLES)
             d = first_divergence(org.text, base.text)
             for pane_ in (org, base):
-                sub = f"seed {self.seed} · {self.status.get(pane_.role, '')}"
-                sub += f"  diverges at char {d}" if d is not None else ""
+                sub = self._done_line(pane_.role) + (f"  diverges at char {d}" if d is not None else "")
                 pane_.show(pane_.text, pane_.spans, sub, d, pane_.rollout_id)
             self.set_status(f"done (seed {self.seed}); r re-rolls with a new seed")
             self.refresh_markers()
