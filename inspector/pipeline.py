@@ -11,7 +11,9 @@ from inspector.detect import corpus as corpus_mod
 from inspector.detect import quirk as quirk_mod
 from inspector.detect import terms as terms_mod
 from inspector.detect.corpus import CorpusDoc, CorpusIndex
+from inspector.detect.corpus_cache import cache_file, cached_index
 from inspector.detect.spans import Span
+from inspector.engine.provenance import sha256_file
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
 from inspector.jsonl import objects, read_bytes
@@ -56,20 +58,28 @@ class DetectorSet:
         thresholds: Mapping[str, float] | None = None,
         min_chars: int = 40,
         min_score: float = 90.0,
+        cache: Path | None = None,
     ) -> DetectorSet:
+        """With a cache folder, the corpus index is read from there when this corpus (by sha256) was indexed
+        before, and kept there when it is built."""
         try:
             compiled = terms_mod.compile_terms(terms, thresholds)
         except ValueError as e:
             raise InspectorError(str(e)) from e
         index = None
         if corpus is not None:
-            index = CorpusIndex(load_corpus(corpus), min_chars=min_chars, min_score=min_score)
+            docs = load_corpus(corpus)
+            if cache is None:
+                index = CorpusIndex(docs, min_chars=min_chars, min_score=min_score)
+            else:
+                where = cache_file(cache, sha256_file(corpus, cache))
+                index = cached_index(docs, where, min_chars=min_chars, min_score=min_score)
         return cls(compiled, index, list(facts), str(corpus) if corpus else None)
 
     @classmethod
-    def for_pair(cls, pair: Pair) -> DetectorSet:
+    def for_pair(cls, pair: Pair, cache: Path | None = None) -> DetectorSet:
         facts = [*pair.key_facts, *([pair.quirk] if pair.quirk else [])]
-        return cls.build(pair.terms, pair.corpus, facts, pair.term_thresholds)
+        return cls.build(pair.terms, pair.corpus, facts, pair.term_thresholds, cache=cache)
 
     @property
     def versions(self) -> dict[str, str]:

@@ -54,7 +54,7 @@ class Workbench:
 
     def detectors(self) -> DetectorSet | None:
         if self._detectors is None and self.pair is not None:
-            self._detectors = DetectorSet.for_pair(self.pair)
+            self._detectors = DetectorSet.for_pair(self.pair, self.settings.cache)
         return self._detectors
 
     def close(self) -> None:

@@ -33,7 +33,7 @@ def detect_command(args: argparse.Namespace, settings: Settings) -> int:
                 raise InspectorError(f"{path}: holds {held}; give --pair PAIR")
             name = pairs[0]
         pair = get_pair(settings.models_file, name)
-        detectors = DetectorSet.for_pair(pair)
+        detectors = DetectorSet.for_pair(pair, settings.cache)
         n = detectors.rerun(store)
         judged = judge_topics(store, pair, settings.cache)
         flags = store.flag_counts()

@@ -39,7 +39,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_detect:
         from inspector.pipeline import DetectorSet
 
-        detectors = DetectorSet.for_pair(pair)
+        detectors = DetectorSet.for_pair(pair, settings.cache)
     try:
         with Store.open(session_path) as store:
             if not args.no_detect:

@@ -104,7 +104,7 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
         from inspector.engine.registry import get_pair
         from inspector.pipeline import DetectorSet
 
-        detectors = DetectorSet.for_pair(get_pair(settings.models_file, args.pair))
+        detectors = DetectorSet.for_pair(get_pair(settings.models_file, args.pair), settings.cache)
     path = settings.session_path(args.session)
     existed = path.exists()
     try:

@@ -84,7 +84,7 @@ def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
     assert isinstance(base, BatchedBackend) and isinstance(first, BatchedBackend)
     shared = base.shared
     shared.acquire()  # the weights stay loaded while the organism's context changes strength
-    detectors = DetectorSet.for_pair(pair)
+    detectors = DetectorSet.for_pair(pair, settings.cache)
     n = args.samples
     grid = (1 + len(scales)) * len(every) * n
     points: list[dict[str, Any]] = []
