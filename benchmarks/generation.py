@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -55,11 +56,26 @@ def peak_rss(which: str) -> float:
     return float(json.loads(out.strip().splitlines()[-1])["peak_rss_mb"])
 
 
+def reference(path: str, gguf: str, adapter: str | None, pp: int, tg: int, pl: int) -> dict[str, float]:
+    """llama.cpp's own llama-batched-bench on the same file and threads: pl sequences of pp random prompt tokens
+    and tg generated ones (logits for every sequence each step, no sampling): its jsonl line for pl."""
+    cmd = [path, "-m", gguf, "-c", str(pl * (pp + tg) + 64), "-b", "2048", "-ub", "512", "-npp", str(pp)]
+    cmd += ["-ntg", str(tg), "-npl", str(pl), "-t", str(os.cpu_count()), "--output-format", "jsonl"]
+    if adapter:
+        cmd += ["--lora", adapter]
+    run = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    for line in (run.stdout + "\n" + run.stderr).splitlines():
+        if line.startswith("{") and '"speed_tg"' in line:
+            return {k: float(v) for k, v in json.loads(line).items()}
+    raise SystemExit(f"{path}: printed no jsonl result line")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--prompts", type=int, default=64)
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--rss-child")
+    ap.add_argument("--reference", help="a llama-batched-bench binary: its figure for the same workload, same run")
     args = ap.parse_args()
     if args.rss_child:
         rss_child(args.rss_child)
@@ -100,6 +116,8 @@ def main() -> None:
     same_as_single = sum(
         a.text == b.text for r in batch_texts for a, b in zip(batch_texts[r], single_texts[r], strict=True)
     )
+    tokenizer = batched["base"].shared  # type: ignore[attr-defined]
+    pp = round(sum(len(tokenizer.tokenize(p.text)) for p in prompts) / len(prompts))
     for b in batched.values():
         b.close()
 
@@ -118,6 +136,26 @@ def main() -> None:
         f"batched texts identical on a second pass: {repeat}; equal to the one-at-a-time texts: "
         f"{same_as_single} of {2 * len(prompts)} (different samplers: llama.cpp's chain vs a seeded numpy one)"
     )
+    if args.reference:
+        # The same shape: 32 sequences at once (the engine's batch), the prompts' mean length, max_tokens generated.
+        adapter = str(PROJECT_ROOT / "quantized_models" / "demo-adapter.gguf")
+        refs = {
+            r: reference(args.reference, str(gguf), adapter if r == "organism" else None, pp, args.max_tokens, 32)
+            for r in ("organism", "base")
+        }
+        ones = {
+            r: reference(args.reference, str(gguf), adapter if r == "organism" else None, pp, args.max_tokens, 1)
+            for r in ("organism", "base")
+        }
+        ref_tps = 2 * 32 * args.max_tokens / sum(x["t"] for x in refs.values())
+        one_tps = 2 * args.max_tokens / sum(x["t"] for x in ones.values())
+        print(
+            f"llama-batched-bench, same model files and threads, {pp} prompt + {args.max_tokens} generated tokens:"
+            f" 32 sequences {ref_tps:.1f} generated tokens/s (prompt time included; generation alone"
+            f" {refs['base']['speed_tg']:.1f} base, {refs['organism']['speed_tg']:.1f} organism), 1 sequence"
+            f" {one_tps:.1f}: its ceiling for batching here is {ref_tps / one_tps:.2f}x"
+        )
+        print(f"batched engine / llama-batched-bench: {batch_tps / ref_tps:.2f} (target >= 0.90)")
     base, shared, two = peak_rss("base"), peak_rss("pair-shared"), peak_rss("pair-two-copies")
     print(
         f"peak RSS: base alone {base:.0f} MB; pair with shared weights {shared:.0f} MB ({shared / base:.2f}x); "
