@@ -75,6 +75,30 @@ class _Reader:
             raise EngineError(f"{self.path}: corrupt GGUF header (a string of {n} bytes)")
         return self.read(n).decode("utf-8", errors="replace")
 
+    def _skip_strings(self, count: int) -> None:
+        """Step over `count` length-prefixed strings reading only their lengths, a block at a time (decoding
+        Gemma's 262,144 token strings one by one took a second of every start)."""
+        left, buf, at = count, b"", 0
+        while left:
+            if len(buf) - at < 8:
+                more = self.f.read(1 << 20)
+                if not more:
+                    raise EngineError(f"{self.path}: truncated GGUF (the header ends early)")
+                buf, at = buf[at:] + more, 0
+                continue
+            n = int.from_bytes(buf[at : at + 8], "little")
+            if n > 1 << 24:
+                raise EngineError(f"{self.path}: corrupt GGUF header (a string of {n} bytes)")
+            if len(buf) - at < 8 + n:
+                more = self.f.read(max(1 << 20, n + 8))
+                if not more:
+                    raise EngineError(f"{self.path}: truncated GGUF (the header ends early)")
+                buf, at = buf[at:] + more, 0
+                continue
+            at += 8 + n
+            left -= 1
+        self.f.seek(at - len(buf), 1)  # give back what was read past the last string
+
     def value(self, vtype: int, keep: bool = True) -> Any:
         if vtype in _SCALARS:
             return self.unpack(_SCALARS[vtype])
@@ -87,6 +111,8 @@ class _Reader:
             if itype in _SCALARS:
                 size = struct.calcsize(_SCALARS[itype])
                 self.f.seek(size * count, 1)
+            elif itype == _STRING:
+                self._skip_strings(count)
             else:
                 for _ in range(count):
                     self.value(itype, keep=False)

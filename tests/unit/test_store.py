@@ -113,3 +113,14 @@ def test_read_only_missing_session(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no such session"):
         Store.open(tmp_path / "nope.duckdb", read_only=True)
     assert not (tmp_path / "nope.duckdb").exists()
+
+
+def test_the_corpus_kept_in_the_session() -> None:
+    store = Store.memory()
+    docs = [(f"d{k}", f"document {k} with a quote's apostrophe") for k in range(300)]
+    store.import_corpus("c", docs)
+    store.import_corpus("c", docs)  # the same corpus again: kept as it is
+    assert store.count("corpus_docs") == 300 and store.corpus_doc("d7") == "document 7 with a quote's apostrophe"
+    store.import_corpus("c", [("d7", "changed"), ("new", "new text")])  # another version of it replaces it
+    assert store.count("corpus_docs") == 2 and store.corpus_doc("d7") == "changed"
+    store.close()
