@@ -9,7 +9,7 @@ import pytest
 
 from inspector.config import PROJECT_ROOT
 from inspector.engine.base import EngineError, GenParams
-from inspector.engine.batched import BatchedBackend, sample
+from inspector.engine.batched import BatchedBackend, sample_rows
 from inspector.engine.llama import LlamaBackend
 from inspector.engine.registry import get_pair, open_pair
 from tests.conftest import SHARED_CACHE
@@ -90,6 +90,10 @@ def test_context_overflow_is_per_rollout(demo_backends) -> None:  # type: ignore
     assert not isinstance(out[1], EngineError) and out[1].text
 
 
+def sample(logits: np.ndarray, params: GenParams, rng: np.random.Generator) -> int:  # type: ignore[type-arg]
+    return sample_rows(logits.copy()[None, :], [params], [rng])[0]
+
+
 def test_sampler_is_seeded_and_respects_top_p() -> None:
     logits = np.array([5.0, 4.0, 1.0, -3.0] + [-30.0] * 1000, dtype=np.float32)
     draws = [sample(logits, GenParams(temperature=1.0, top_p=0.5), np.random.default_rng(s)) for s in range(50)]
@@ -99,6 +103,16 @@ def test_sampler_is_seeded_and_respects_top_p() -> None:
     again = [sample(logits, GenParams(temperature=1.0, top_p=0.99), np.random.default_rng(s)) for s in range(200)]
     assert wide == again
     assert sample(logits, GenParams(temperature=0.0), np.random.default_rng(0)) == 0
+    # Rows drawn together (mixed temperatures, greedy among them) are drawn as each alone would be.
+    rows = np.stack([logits, logits[::-1].copy(), logits * 0.5, logits])
+    params = [GenParams(temperature=t, top_p=p) for t, p in ((1.0, 0.99), (0.7, 0.9), (0.0, 1.0), (1.5, 1.0))]
+    together = sample_rows(rows.copy(), params, [np.random.default_rng(k) for k in range(4)])
+    assert together == [sample(rows[k], params[k], np.random.default_rng(k)) for k in range(4)]
+    # And in the right proportions: logits 0 and ln 2 are drawn one time in three and two in three.
+    two = np.array([0.0, np.log(2.0)], dtype=np.float32)
+    rng = np.random.default_rng(0)
+    draws = [sample(two, GenParams(temperature=1.0, top_p=1.0), rng) for _ in range(3000)]
+    assert abs(sum(draws) / 3000 - 2 / 3) < 0.03
 
 
 def test_score_organism_prefers_its_corpus(demo_backends) -> None:  # type: ignore[no-untyped-def]
