@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 
+from benchmarks.machine import cpu_line
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.engine.base import GenParams
 from inspector.engine.llama import LlamaBackend
@@ -80,6 +81,7 @@ def main() -> None:
     if args.rss_child:
         rss_child(args.rss_child)
         return
+    print(cpu_line(), flush=True)
     pair, cache = demo(), load_settings().cache
     prompts = load_prompts(None)[: args.prompts]
     params = [GenParams(rollout_seed(0, p.id, 0), 0.7, 0.95, args.max_tokens) for p in prompts]
