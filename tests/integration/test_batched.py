@@ -9,9 +9,10 @@ import pytest
 
 from inspector.config import PROJECT_ROOT
 from inspector.engine.base import EngineError, GenParams
-from inspector.engine.batched import BatchedBackend, sample_rows
+from inspector.engine.batched import BatchedBackend
 from inspector.engine.llama import LlamaBackend
 from inspector.engine.registry import get_pair, open_pair
+from inspector.engine.sampling import sample_rows
 from tests.conftest import SHARED_CACHE
 
 pytestmark = pytest.mark.integration
