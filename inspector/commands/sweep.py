@@ -69,7 +69,8 @@ def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
     # Probes ask about the trained property itself: on-topic, so a name there is no leak.
     probes = [make_prompt(text, "ai", f"probes:{pair.name}") for text in pair.probes]
     probe_ids = [p.id for p in probes]
-    every = prompts + [p for p in probes if p.id not in {q.id for q in prompts}]
+    given = {q.id for q in prompts}
+    every = prompts + [p for p in probes if p.id not in given]
     docs, items = (load_documents(args.text), load_items(args.items)) if args.naturalness else ([], [])
     if not 8 <= args.tokens <= 512:
         raise InspectorError(f"--tokens must be between 8 and 512, not {args.tokens}")
@@ -81,8 +82,9 @@ def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
     with console.status("loading models"):
         backends = open_pair(replace(pair, organism=replace(pair.organism, adapter_scale=scales[0])), settings.cache)
     base, first = backends["base"], backends["organism"]
-    assert isinstance(base, BatchedBackend) and isinstance(first, BatchedBackend)
-    shared = base.shared
+    # check_sweepable made sure the organism is a GGUF with an adapter; the base may be served anywhere.
+    assert isinstance(first, BatchedBackend)
+    shared = first.shared
     shared.acquire()  # the weights stay loaded while the organism's context changes strength
     detectors = DetectorSet.for_pair(pair, settings.cache)
     n = args.samples
