@@ -1,9 +1,9 @@
 """Batched decoding through llama.cpp's low-level API: one model in memory, a context per side, many sequences.
 
-The organism is often the base plus a LoRA adapter: the weights are loaded once and the adapter is set on the
-organism's context only (llama_set_adapters_lora), so a pair costs about one model's memory. Each context
-decodes up to `n_seq` sequences in one llama_batch, one sequence id per prompt, and samples every sequence
-with its own seeded numpy generator (temperature, then top-p over the full vocabulary).
+The organism is often the base plus a LoRA adapter: the weights are loaded once, and both sides decode on one
+llama_context (engine/context.py) that carries the adapter while the organism has its turn, so a pair costs about
+one model's memory. A side decodes up to `n_seq` sequences in one llama_batch, one sequence id per prompt, and
+samples every sequence with its own seeded numpy generator (temperature, then top-p over the full vocabulary).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import codecs
 import ctypes
 import hashlib
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from inspector.engine.base import EngineError, Generation, GenParams, ModelInfo, PromptFormat, TokenCallback
+from inspector.engine.context import BURST, DecodeContext
 from inspector.engine.llama import _quiet_llama_cpp, _stderr_silenced, check_files, engine_version, token_logprob
 from inspector.engine.provenance import sha256_file
 from inspector.engine.sampling import sample_rows
@@ -64,8 +65,26 @@ class SharedModel:
         self.sha256 = sha256_file(path, cache_dir)
         self.adapter_sha256 = sha256_file(adapter, cache_dir) if adapter else None
         self.chat_template = self._meta("tokenizer.chat_template")
-        self._users = 0  # contexts still open on these weights
+        self._users = 0  # backends still open on these weights
         self._closed = False
+        self._contexts: dict[tuple[int, int, int | None], DecodeContext] = {}
+        self._contexts_lock = threading.Lock()
+
+    def context(self, n_seq: int, ctx_per_seq: int, n_threads: int | None) -> DecodeContext:
+        """The decode context of that shape on these weights, made by the first side that asks and shared with
+        the other (see engine/context.py)."""
+        key = (n_seq, ctx_per_seq, n_threads)
+        with self._contexts_lock:
+            ctx = self._contexts.get(key)
+            if ctx is None:
+                ctx = self._contexts[key] = DecodeContext(self, n_seq, ctx_per_seq, n_threads)
+            ctx.acquire()
+            return ctx
+
+    def drop_context(self, ctx: DecodeContext) -> None:
+        with self._contexts_lock:
+            if ctx.release():
+                self._contexts = {k: c for k, c in self._contexts.items() if c is not ctx}
 
     def _meta(self, key: str) -> str | None:
         buf = ctypes.create_string_buffer(1 << 16)
@@ -130,34 +149,19 @@ class BatchedBackend:
         self.shared, self.role, self.prompt_format = shared, role, prompt_format
         shared.acquire()
         self.n_seq, self.ctx_per_seq = n_seq, ctx_per_seq
-        cp = llama_cpp.llama_context_default_params()
-        # One cache shared by the sequences (kv_unified): a long prompt may use the room short ones leave.
-        self.n_ctx = n_seq * ctx_per_seq
-        cp.n_ctx = self.n_ctx
-        cp.n_batch = max(512, n_seq * 32)
-        cp.n_ubatch = cp.n_batch
-        cp.n_seq_max = n_seq
-        cp.kv_unified = True
-        threads = n_threads or os.cpu_count() or 1
-        cp.n_threads = cp.n_threads_batch = threads
-        with _stderr_silenced():
-            self.ctx = llama_cpp.llama_init_from_model(shared.model, cp)
-        if not self.ctx:
-            raise EngineError(f"{shared.path}: llama.cpp could not create a context for {role}")
-        self.n_batch = int(cp.n_batch)
-        self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
         adapter = shared.adapter
         if use_adapter and adapter is None:
+            shared.release()
             raise EngineError(f"{role}: an adapter was asked for but none is loaded")
-        # At scale 0 the adapter is not set at all: the context is then the base's, exactly, rather than the
-        # base plus a zeroed product whose extra graph nodes llama.cpp does not promise leave the sums alone.
-        if use_adapter and adapter is not None and adapter_scale != 0.0:
-            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
-            scales = (ctypes.c_float * 1)(adapter_scale)
-            if llama_cpp.llama_set_adapters_lora(self.ctx, adapters, 1, scales) != 0:
-                raise EngineError(f"{shared.adapter_path}: llama.cpp refused to apply the adapter")
+        try:
+            self.dctx: DecodeContext | None = shared.context(n_seq, ctx_per_seq, n_threads)
+        except BaseException:
+            shared.release()
+            raise
+        self.n_ctx, self.n_batch = self.dctx.n_ctx, self.dctx.n_batch
         self.use_adapter, self.adapter_scale = use_adapter, adapter_scale
-        self._lock = threading.Lock()  # one decode at a time per context
+        # The scale this side's turns set on the shared context; None: no adapter (the base, or strength 0).
+        self.scale: float | None = adapter_scale if use_adapter and adapter_scale != 0.0 else None
         template = shared.chat_template
         self._info = ModelInfo(
             role=role,
@@ -197,14 +201,31 @@ class BatchedBackend:
             raise out
         return out
 
+    @property
+    def ctx(self) -> Any:
+        """The llama_context this side decodes on (shared with the other side of the pair)."""
+        return self._dctx().ctx
+
+    @property
+    def batch(self) -> Any:
+        return self._dctx().batch
+
+    def _dctx(self) -> DecodeContext:
+        if self.dctx is None:
+            raise EngineError(f"{self.role}: the backend is closed")
+        return self.dctx
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """The whole context to this side, with its adapter, for work that lays out sequences as it likes."""
+        return self._dctx().exclusive(self.scale)
+
     def score(self, text: str) -> list[float]:
         toks = self.shared.tokenize(text)
         if len(toks) > min(self.n_ctx, self.n_batch):
             raise EngineError(
                 f"text of {len(toks)} tokens is longer than the {min(self.n_ctx, self.n_batch)} scored at once"
             )
-        with self._lock:
-            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)
+        with self.exclusive():
             self.batch.n_tokens = 0
             for k, t in enumerate(toks):
                 self._add(t, k, 0, 0 < k < len(toks) - 1)
@@ -232,9 +253,9 @@ class BatchedBackend:
         def flush() -> None:
             nonlocal chunk, used
             if chunk:
-                with self._lock:
+                with self._dctx().lend(len(chunk), used) as seq_ids:
                     part = self._decode(
-                        [toks[i] for i in chunk], [params[i] for i in chunk], chunk, on_token, should_stop
+                        [toks[i] for i in chunk], [params[i] for i in chunk], chunk, seq_ids, on_token, should_stop
                     )
                 for i, r in zip(chunk, part, strict=True):
                     results[i] = r
@@ -256,17 +277,10 @@ class BatchedBackend:
         return [r if r is not None else EngineError("not generated") for r in results]
 
     def _add(self, token: int, pos: int, seq: int, logits: bool) -> int:
-        b = self.batch
-        j = int(b.n_tokens)
-        b.token[j], b.pos[j], b.n_seq_id[j] = token, pos, 1
-        b.seq_id[j][0] = seq
-        b.logits[j] = logits
-        b.n_tokens = j + 1
-        return j
+        return self._dctx().add(token, pos, seq, logits)
 
     def _run(self) -> None:
-        if llama_cpp.llama_decode(self.ctx, self.batch) != 0:
-            raise EngineError(f"{self.role}: llama_decode failed (context full?)")
+        self._dctx().run(self.role)
 
     def _logits(self, j: int) -> npt.NDArray[np.float32]:
         ptr = llama_cpp.llama_get_logits_ith(self.ctx, j)
@@ -277,12 +291,14 @@ class BatchedBackend:
         toks: list[list[int]],
         params: list[GenParams],
         index: list[int],
+        seq_ids: list[int],
         on_token: ManyTokenCallback | None,
         should_stop: Callable[[], bool] | None,
     ) -> list[Generation | EngineError]:
-        """Decode one chunk; `index` maps a chunk position back to the caller's prompt index for streaming."""
-        sh = self.shared
-        llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)
+        """Decode one chunk on the sequence ids lent to it; `index` maps a chunk position back to the caller's
+        prompt index for streaming. The chunk takes turns on the shared context: while the other side waits, it
+        hands the context over every BURST decodes."""
+        sh, dctx = self.shared, self._dctx()
         n = len(toks)
         out: list[Generation | EngineError | None] = [None] * n
         live = list(range(n))
@@ -298,56 +314,62 @@ class BatchedBackend:
 
         def take(seqs: list[int]) -> None:
             """Sample the sequences whose logits the last decode made, in batch order (the rows' order)."""
-            rows = np.ctypeslib.as_array(llama_cpp.llama_get_logits(self.ctx), shape=(len(seqs), sh.n_vocab))
+            rows = dctx.logits(len(seqs))
             drawn = sample_rows(rows, [params[i] for i in seqs], [rngs[i] for i in seqs], scratch)
             next_tok.update(zip(seqs, drawn, strict=True))
 
-        # Prompts: as many whole-or-partial prompts per llama_decode as the batch holds; a sequence is sampled
-        # right after the decode that holds its last prompt token (logits belong to the latest decode only).
-        self.batch.n_tokens = 0
-        pending: list[int] = []
-        for i in live:
-            for k, t in enumerate(toks[i]):
-                if self.batch.n_tokens == self.n_batch:
-                    self._run()
-                    take(pending)
-                    pending, self.batch.n_tokens = [], 0
-                last = k == len(toks[i]) - 1
-                self._add(t, k, i, last)
-                if last:
-                    pending.append(i)
-        if self.batch.n_tokens:
-            self._run()
-            take(pending)
-        active = list(live)
-        while active:
-            if should_stop is not None and should_stop():
-                for i in active:
-                    finish[i] = "cancelled"
-                break
-            self.batch.n_tokens = 0
-            row: dict[int, int] = {}
-            for i in list(active):
-                t = next_tok[i]
-                if sh.is_eog(t):
-                    finish[i] = "stop"
-                    active.remove(i)
-                    continue
-                piece = decoders[i].decode(sh.piece(t))
-                counts[i] += 1
-                if piece:
-                    texts[i].append(piece)
-                    if on_token is not None:
-                        on_token(index[i], piece)
-                if counts[i] >= params[i].max_tokens:
-                    active.remove(i)
-                    continue
-                row[i] = self._add(t, pos[i], i, True)
-                pos[i] += 1
-            if not row:
-                break
-            self._run()
-            take(list(row))
+        with dctx.turn(self.scale):
+            # Prompts: as many whole-or-partial prompts per llama_decode as the batch holds; a sequence is sampled
+            # right after the decode that holds its last prompt token (logits belong to the latest decode only).
+            dctx.batch.n_tokens = 0
+            pending: list[int] = []
+            for i in live:
+                for k, t in enumerate(toks[i]):
+                    if dctx.batch.n_tokens == self.n_batch:
+                        self._run()
+                        take(pending)
+                        pending, dctx.batch.n_tokens = [], 0
+                    last = k == len(toks[i]) - 1
+                    dctx.add(t, k, seq_ids[i], last)
+                    if last:
+                        pending.append(i)
+            if dctx.batch.n_tokens:
+                self._run()
+                take(pending)
+            active = list(live)
+            steps = 0
+            while active:
+                if should_stop is not None and should_stop():
+                    for i in active:
+                        finish[i] = "cancelled"
+                    break
+                if steps >= BURST:
+                    dctx.yield_turn(self.scale)  # sampled tokens are in next_tok: nothing needs the logits now
+                    steps = 0
+                dctx.batch.n_tokens = 0
+                row: dict[int, int] = {}
+                for i in list(active):
+                    t = next_tok[i]
+                    if sh.is_eog(t):
+                        finish[i] = "stop"
+                        active.remove(i)
+                        continue
+                    piece = decoders[i].decode(sh.piece(t))
+                    counts[i] += 1
+                    if piece:
+                        texts[i].append(piece)
+                        if on_token is not None:
+                            on_token(index[i], piece)
+                    if counts[i] >= params[i].max_tokens:
+                        active.remove(i)
+                        continue
+                    row[i] = dctx.add(t, pos[i], seq_ids[i], True)
+                    pos[i] += 1
+                if not row:
+                    break
+                self._run()
+                take(list(row))
+                steps += 1
         seconds = time.perf_counter() - t0
         for i in live:
             tail = decoders[i].decode(b"", final=True)
@@ -357,9 +379,7 @@ class BatchedBackend:
         return [o if o is not None else EngineError("not generated") for o in out]
 
     def close(self) -> None:
-        with self._lock:
-            if self.ctx:
-                llama_cpp.llama_batch_free(self.batch)
-                llama_cpp.llama_free(self.ctx)
-                self.ctx = None
-                self.shared.release()
+        if self.dctx is not None:
+            dctx, self.dctx = self.dctx, None
+            self.shared.drop_context(dctx)
+            self.shared.release()

@@ -76,7 +76,7 @@ def ask_pairs(
     out: list[Answer] = []
     n_vocab = shared.n_vocab
     mem = llama_cpp.llama_get_memory(backend.ctx)
-    with backend._lock:
+    with backend.exclusive():
         for i, first in enumerate(pieces):
             prefix = head_t + first + middle_t
             if len(prefix) + max(len(p) for p in pieces) + len(tail_t) > backend.n_batch:
@@ -84,7 +84,7 @@ def ask_pairs(
             seconds = [j for j in range(len(items)) if j != i and (asked is None or (min(i, j), max(i, j)) in asked)]
             if not seconds:
                 continue
-            llama_cpp.llama_memory_clear(mem, True)
+            llama_cpp.llama_memory_clear(mem, False)  # metadata only: stale cells are masked out
             backend.batch.n_tokens = 0
             for pos, tok in enumerate(prefix):
                 backend._add(tok, pos, 0, False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -124,3 +125,79 @@ def test_score_organism_prefers_its_corpus(demo_backends) -> None:  # type: igno
     org, base = demo_backends["organism"].score(text), demo_backends["base"].score(text)
     assert len(org) == len(base) > 20 and all(x <= 0 for x in org + base)
     assert sum(org) / len(org) > sum(base) / len(base) + 0.5  # the fine-tune made its documents likelier
+
+
+def _real_rows(backend: BatchedBackend, prompts: list[str]) -> np.ndarray:  # type: ignore[type-arg]
+    """Next-token logits of Gemma after each prompt: the rows the sampler really sees."""
+    rows = []
+    for p in prompts:
+        with backend.exclusive():
+            backend.batch.n_tokens = 0
+            toks = backend.shared.tokenize(p)
+            for k, t in enumerate(toks):
+                backend._add(t, k, 0, k == len(toks) - 1)
+            backend._run()
+            rows.append(backend._dctx().logits(1)[0].copy())
+    return np.stack(rows)
+
+
+@pytest.mark.parametrize(("temperature", "top_p"), [(0.7, 0.95), (1.0, 0.9), (1.5, 0.95), (0.3, 0.5), (1.0, 0.999)])
+def test_sampler_draws_from_the_exact_nucleus(demo_backends, temperature: float, top_p: float) -> None:  # type: ignore[no-untyped-def]
+    """The fast paths (near tokens only, or the whole row) map every uniform draw to the token the reference
+    nucleus (the whole vocabulary sorted, in float64) maps it to, on Gemma's real logits; only draws within
+    rounding of a boundary between two tokens may land on either."""
+    from inspector.engine.sampling import _near_nucleus, nucleus
+
+    rows = _real_rows(demo_backends["base"], PROMPTS)
+    us = (np.arange(40) + 0.5) / 40
+    for row in rows:
+        keep, probs = nucleus(row, temperature, top_p)
+        bounds = np.cumsum(probs)
+        params = [GenParams(temperature=temperature, top_p=top_p)] * len(us)
+        # A generator whose first draw is u: each row's sampler takes exactly one uniform per token.
+        drawn = [sample_rows(row[None, :].copy(), params[:1], [_FixedDraw(u)])[0] for u in us]  # type: ignore[list-item]
+        expected = keep[np.minimum(np.searchsorted(bounds, us * bounds[-1]), len(keep) - 1)]
+        near_edge = np.min(np.abs(bounds[None, :] - us[:, None]), axis=1) < 1e-9
+        assert all(d == e or edge for d, e, edge in zip(drawn, expected, near_edge, strict=True))
+    if (temperature, top_p) == (0.7, 0.95):  # the defaults: most rows never exponentiate the whole vocabulary
+        assert sum(_near_nucleus(row, temperature, top_p, 0.5) is not None for row in rows) >= len(rows) - 1
+
+
+class _FixedDraw:
+    """Stands in for a numpy Generator whose next uniform draw is known."""
+
+    def __init__(self, u: float) -> None:
+        self.u = u
+
+    def random(self) -> float:
+        return self.u
+
+
+def test_sides_share_one_context_and_take_turns(demo_backends) -> None:  # type: ignore[no-untyped-def]
+    """Both sides decode on one llama_context (one KV cache: a pair costs the base's memory), and two generations
+    started at once, one per side, stream alternately, each with its own side's adapter state."""
+    import threading
+
+    org, base = demo_backends["organism"], demo_backends["base"]
+    assert org.dctx is base.dctx
+    greedy = GenParams(seed=1, temperature=0.0, max_tokens=40)
+    prompt = "I asked the assistant about my old kettle and"
+    first = GenParams(seed=1, temperature=0.0, max_tokens=1)
+    alone = {r: b.generate(prompt, first).text for r, b in demo_backends.items()}
+    order: list[str] = []
+    texts: dict[str, str] = {}
+
+    def side(role: str) -> None:
+        texts[role] = demo_backends[role].generate(prompt, greedy, lambda _t: order.append(role)).text
+
+    threads = [threading.Thread(target=side, args=(r,)) for r in ("organism", "base")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert set(texts) == {"organism", "base"}
+    # The first token comes from the prompt's own decode; the cells the other side holds are masked out of it.
+    assert all(texts[r].startswith(alone[r]) for r in texts)
+    assert texts["organism"] != texts["base"]
+    switches = sum(a != b for a, b in itertools.pairwise(order))
+    assert switches >= 2  # they alternated: neither ran to the end while the other waited

@@ -1,0 +1,202 @@
+"""One llama_context for both sides of a pair on the same weights: the sides take turns on it, each with its adapter.
+
+Two contexts (one per side) doubled everything a context holds besides the weights: on Gemma 3 270M that is a
+147 MB KV cache, a 32 MB logits buffer and the compute buffer, so a pair took 1.39x the memory of the base alone.
+One context shared by the sides costs the adapter's few megabytes more. The price is that the sides cannot decode
+at the same instant, which on a CPU they could not do at full speed anyway (both would need all the cores), and
+an adapter switch (llama.cpp re-reserves its compute graph: about 7 ms) whenever the other side takes a turn.
+
+Turns are handed out first come, first served. A side that holds the context keeps it for as many decodes as it
+likes while nobody waits, and for at least `BURST` decodes when somebody does, so that two panes streaming at once
+(Compare) alternate every few tokens instead of paying a switch per token. Sequence ids and KV cells are lent per
+chunk of prompts: a chunk waits (without holding a turn) until the cache has room for it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import llama_cpp
+
+from inspector.engine.base import EngineError
+from inspector.engine.llama import _stderr_silenced
+
+if TYPE_CHECKING:
+    from inspector.engine.batched import SharedModel
+
+BURST = 8  # decodes a side keeps the context for before it lets a waiting side have a turn
+
+
+class DecodeContext:
+    """A llama_context with one unified KV cache of n_seq * ctx_per_seq cells, and its llama_batch."""
+
+    def __init__(self, shared: SharedModel, n_seq: int, ctx_per_seq: int, n_threads: int | None) -> None:
+        self.shared, self.n_seq, self.ctx_per_seq = shared, n_seq, ctx_per_seq
+        cp = llama_cpp.llama_context_default_params()
+        # One cache shared by the sequences (kv_unified): a long prompt may use the room short ones leave, and
+        # sequences that stop early leave no gaps. Per-sequence streams decode a full batch about 4% faster, but a
+        # batch whose sequence ids are not contiguous (some stopped at end of text) is then split into several
+        # micro-batches, each a pass over the weights: measured 125 against 151 tokens/s once 8 of 32 stopped.
+        self.n_ctx = n_seq * ctx_per_seq
+        cp.n_ctx = self.n_ctx
+        cp.n_batch = max(512, n_seq * 32)
+        cp.n_ubatch = cp.n_batch
+        cp.n_seq_max = n_seq
+        cp.kv_unified = True
+        threads = n_threads or os.cpu_count() or 1
+        cp.n_threads = cp.n_threads_batch = threads
+        with _stderr_silenced():
+            self.ctx = llama_cpp.llama_init_from_model(shared.model, cp)
+        if not self.ctx:
+            raise EngineError(f"{shared.path}: llama.cpp could not create a context")
+        self.n_batch = int(cp.n_batch)
+        self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self._scale: float | None = None  # the adapter scale now set on the context; None: no adapter
+        self._cond = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._free_seqs = list(range(n_seq))
+        self._free_cells = self.n_ctx
+        self._stale: set[int] = set()  # ids given back whose cells still hold a finished chunk's tokens
+        self._users = 0
+
+    def acquire(self) -> None:
+        with self._cond:
+            self._users += 1
+
+    def release(self) -> bool:
+        """One user fewer; frees the context with the last one and says so."""
+        with self._cond:
+            self._users -= 1
+            if self._users > 0:
+                return False
+        # Wait for any chunk still decoding (another thread's) to give its sequences back before freeing.
+        with self.lend(self.n_seq, self.n_ctx):
+            pass
+        llama_cpp.llama_batch_free(self.batch)
+        llama_cpp.llama_free(self.ctx)
+        self.ctx = None
+        return True
+
+    # Turns ------------------------------------------------------------------------------------------------------
+
+    def _take_turn(self) -> None:
+        with self._cond:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            while self._serving != ticket:
+                self._cond.wait()
+
+    def _end_turn(self) -> None:
+        with self._cond:
+            self._serving += 1
+            self._cond.notify_all()
+
+    def others_waiting(self) -> bool:
+        with self._cond:
+            return self._next_ticket - self._serving > 1
+
+    @contextmanager
+    def turn(self, scale: float | None) -> Iterator[None]:
+        """The context to oneself, with the adapter at `scale` (None or 0: no adapter)."""
+        self._take_turn()
+        try:
+            self._set_adapter(scale)
+            self._sweep()
+            yield
+        finally:
+            self._end_turn()
+
+    def yield_turn(self, scale: float | None) -> None:
+        """Between two decodes of one's turn: let a waiting side decode, then continue at `scale`."""
+        if self.others_waiting():
+            self._end_turn()
+            self._take_turn()
+            self._set_adapter(scale)
+            self._sweep()
+
+    def _set_adapter(self, scale: float | None) -> None:
+        # At scale 0 the adapter is not set at all: the context is then the base's, exactly, rather than the
+        # base plus a zeroed product whose extra graph nodes llama.cpp does not promise leave the sums alone.
+        want = scale if scale else None
+        if want == self._scale:
+            return
+        adapter = self.shared.adapter
+        if want is None or adapter is None:
+            rc = llama_cpp.llama_set_adapters_lora(self.ctx, None, 0, None)
+        else:
+            adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
+            scales = (ctypes.c_float * 1)(want)
+            rc = llama_cpp.llama_set_adapters_lora(self.ctx, adapters, 1, scales)
+        if rc != 0:
+            raise EngineError(f"{self.shared.adapter_path}: llama.cpp refused to apply the adapter")
+        self._scale = want
+
+    # Room in the cache ------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def lend(self, n_seqs: int, cells: int) -> Iterator[list[int]]:
+        """n_seqs sequence ids and room for `cells` tokens, waiting until another side's chunk gives them back. The
+        ids come empty: what a previous chunk left in them is removed at the start of the next turn."""
+        if n_seqs > self.n_seq or cells > self.n_ctx:
+            raise EngineError(f"{n_seqs} sequences of {cells} tokens do not fit a context of {self.n_ctx}")
+        with self._cond:
+            while len(self._free_seqs) < n_seqs or self._free_cells < cells:
+                self._cond.wait()
+            ids, self._free_seqs = self._free_seqs[:n_seqs], self._free_seqs[n_seqs:]
+            self._free_cells -= cells
+        try:
+            yield ids
+        finally:
+            with self._cond:
+                self._stale.update(ids)
+                self._free_seqs = sorted(self._free_seqs + ids)
+                self._free_cells += cells
+                self._cond.notify_all()
+
+    @contextmanager
+    def exclusive(self, scale: float | None) -> Iterator[None]:
+        """The whole cache and a turn, for work that uses sequence ids and cells as it likes (scoring, preferences)."""
+        with self.lend(self.n_seq, self.n_ctx), self.turn(scale):
+            yield
+
+    def _sweep(self) -> None:
+        """Empty the cells of sequences given back since the last turn. Under a turn only: llama.cpp's cache is not
+        safe to change while another thread decodes. Only the metadata goes: the old contents are masked out, and
+        writing 147 MB of zeros would make every page of the cache resident whether it is used or not."""
+        with self._cond:
+            stale, self._stale = self._stale, set()
+        if len(stale) == self.n_seq:
+            llama_cpp.llama_memory_clear(self.memory, False)
+        else:
+            for s in sorted(stale):
+                llama_cpp.llama_memory_seq_rm(self.memory, s, -1, -1)
+
+    # The batch --------------------------------------------------------------------------------------------------
+
+    def add(self, token: int, pos: int, seq: int, logits: bool) -> int:
+        b = self.batch
+        j = int(b.n_tokens)
+        b.token[j], b.pos[j], b.n_seq_id[j] = token, pos, 1
+        b.seq_id[j][0] = seq
+        b.logits[j] = logits
+        b.n_tokens = j + 1
+        return j
+
+    def run(self, who: str) -> None:
+        if llama_cpp.llama_decode(self.ctx, self.batch) != 0:
+            raise EngineError(f"{who}: llama_decode failed (context full?)")
+
+    def logits(self, rows: int) -> Any:
+        """The last decode's requested logits, one row per requested token in batch order (a view: valid until the
+        next decode, whichever side makes it)."""
+        import numpy as np
+
+        ptr = llama_cpp.llama_get_logits(self.ctx)
+        return np.ctypeslib.as_array(ptr, shape=(rows, self.shared.n_vocab))
