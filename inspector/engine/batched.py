@@ -1,4 +1,4 @@
-"""Batched decoding through llama.cpp's low-level API: one model in memory, a context per side, many sequences.
+"""Batched decoding through llama.cpp's low-level API: one model in memory, one context for both sides, many sequences.
 
 The organism is often the base plus a LoRA adapter: the weights are loaded once, and both sides decode on one
 llama_context (engine/context.py) that carries the adapter while the organism has its turn, so a pair costs about

@@ -229,7 +229,8 @@ def open_endpoint(pair: Pair, role: str) -> Backend:
 
 def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) -> dict[str, Backend]:
     """Both sides of a pair. GGUF sides run on the batched engine, and sides that share a GGUF share one copy of
-    its weights (the organism's adapter is set on its own context only); endpoint sides go over HTTP."""
+    its weights and one decode context (the adapter is set on it for the organism's turns only); endpoint sides go
+    over HTTP."""
     from inspector.engine.batched import BatchedBackend, SharedModel
 
     backends: dict[str, Backend] = {}
