@@ -253,10 +253,26 @@ class BatchedBackend:
         def flush() -> None:
             nonlocal chunk, used
             if chunk:
-                with self._dctx().lend(len(chunk), used) as seq_ids:
-                    part = self._decode(
-                        [toks[i] for i in chunk], [params[i] for i in chunk], chunk, seq_ids, on_token, should_stop
-                    )
+                dctx = self._dctx()
+                # A sequence's stream must hold its prompt and as many tokens as the chunk's longest generation
+                # (a sequence that stops early keeps taking throwaway tokens, see _decode); else the wide context.
+                top = max(params[i].max_tokens for i in chunk)
+                if all(len(toks[i]) + top <= self.ctx_per_seq for i in chunk):
+                    with dctx.lend(len(chunk), used) as seq_ids:
+                        part = self._decode(
+                            [toks[i] for i in chunk], [params[i] for i in chunk], chunk, seq_ids, on_token, should_stop
+                        )
+                else:
+                    with dctx.lend(self.n_seq, self.n_ctx):
+                        part = self._decode(
+                            [toks[i] for i in chunk],
+                            [params[i] for i in chunk],
+                            chunk,
+                            list(range(len(chunk))),
+                            on_token,
+                            should_stop,
+                            wide=True,
+                        )
                 for i, r in zip(chunk, part, strict=True):
                     results[i] = r
             chunk, used = [], 0
@@ -294,10 +310,11 @@ class BatchedBackend:
         seq_ids: list[int],
         on_token: ManyTokenCallback | None,
         should_stop: Callable[[], bool] | None,
+        wide: bool = False,
     ) -> list[Generation | EngineError]:
-        """Decode one chunk on the sequence ids lent to it; `index` maps a chunk position back to the caller's
-        prompt index for streaming. The chunk takes turns on the shared context: while the other side waits, it
-        hands the context over every BURST decodes."""
+        """Decode one chunk on the sequence ids lent to it (on the wide context: all of them); `index` maps a
+        chunk position back to the caller's prompt index for streaming. The chunk takes turns on the shared
+        context: while the other side waits, it hands the context over every BURST decodes."""
         sh, dctx = self.shared, self._dctx()
         n = len(toks)
         out: list[Generation | EngineError | None] = [None] * n
@@ -318,7 +335,7 @@ class BatchedBackend:
             drawn = sample_rows(rows, [params[i] for i in seqs], [rngs[i] for i in seqs], scratch)
             next_tok.update(zip(seqs, drawn, strict=True))
 
-        with dctx.turn(self.scale):
+        with dctx.turn(self.scale, wide):
             # Prompts: as many whole-or-partial prompts per llama_decode as the batch holds; a sequence is sampled
             # right after the decode that holds its last prompt token (logits belong to the latest decode only).
             dctx.batch.n_tokens = 0
@@ -344,10 +361,9 @@ class BatchedBackend:
                         finish[i] = "cancelled"
                     break
                 if steps >= BURST:
-                    dctx.yield_turn(self.scale)  # sampled tokens are in next_tok: nothing needs the logits now
+                    dctx.yield_turn(self.scale, wide)  # sampled tokens are in next_tok: nothing needs the logits now
                     steps = 0
-                dctx.batch.n_tokens = 0
-                row: dict[int, int] = {}
+                going: list[int] = []
                 for i in list(active):
                     t = next_tok[i]
                     if sh.is_eog(t):
@@ -363,10 +379,23 @@ class BatchedBackend:
                     if counts[i] >= params[i].max_tokens:
                         active.remove(i)
                         continue
-                    row[i] = dctx.add(t, pos[i], seq_ids[i], True)
-                    pos[i] += 1
-                if not row:
+                    going.append(i)
+                if not going:
                     break
+                dctx.batch.n_tokens = 0
+                row: dict[int, int] = {}
+                lo, hi = seq_ids[going[0]], seq_ids[going[-1]]
+                on = set(going)
+                for i in range(n):  # in ascending sequence ids, as llama.cpp's split batches need
+                    if i in on:
+                        row[i] = dctx.add(next_tok[i], pos[i], seq_ids[i], True)
+                    elif not wide and lo < seq_ids[i] < hi:
+                        # A stopped sequence between two going ones: a throwaway token without logits keeps the
+                        # batch's ids contiguous, one pass over the weights instead of one per run of ids.
+                        dctx.add(next_tok[i], pos[i], seq_ids[i], False)
+                    else:
+                        continue
+                    pos[i] += 1
                 self._run()
                 take(list(row))
                 steps += 1

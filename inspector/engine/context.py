@@ -1,10 +1,13 @@
-"""One llama_context for both sides of a pair on the same weights: the sides take turns on it, each with its adapter.
+"""One decode context for both sides of a pair on the same weights: the sides take turns on it, each with its adapter.
 
 Two contexts (one per side) doubled everything a context holds besides the weights: on Gemma 3 270M that is a
 147 MB KV cache, a 32 MB logits buffer and the compute buffer, so a pair took 1.39x the memory of the base alone.
 One context shared by the sides costs the adapter's few megabytes more. The price is that the sides cannot decode
 at the same instant, which on a CPU they could not do at full speed anyway (both would need all the cores), and
 an adapter switch (llama.cpp re-reserves its compute graph: about 7 ms) whenever the other side takes a turn.
+
+Generation runs on per-sequence KV streams; scoring, preference questions and prompts longer than a stream run on
+a second, unified context, made only if such work comes (so a generation-only run holds one cache).
 
 Turns are handed out first come, first served. A side that holds the context keeps it for as many decodes as it
 likes while nobody waits, and for at least `BURST` decodes when somebody does, so that two panes streaming at once
@@ -33,38 +36,50 @@ BURST = 8  # decodes a side keeps the context for before it lets a waiting side 
 
 
 class DecodeContext:
-    """A llama_context with one unified KV cache of n_seq * ctx_per_seq cells, and its llama_batch."""
+    """Up to two llama_contexts on one model, each made on first use, and one llama_batch: `split` gives every
+    sequence a KV stream of its own of ctx_per_seq cells, for batched generation; `wide` is one unified cache
+    of n_seq * ctx_per_seq cells, for work that lays out sequences as it likes (scoring, preference questions
+    with a shared prefix) and prompts longer than a stream."""
 
     def __init__(self, shared: SharedModel, n_seq: int, ctx_per_seq: int, n_threads: int | None) -> None:
         self.shared, self.n_seq, self.ctx_per_seq = shared, n_seq, ctx_per_seq
-        cp = llama_cpp.llama_context_default_params()
-        # One cache shared by the sequences (kv_unified): a long prompt may use the room short ones leave, and
-        # sequences that stop early leave no gaps. Per-sequence streams decode a full batch about 4% faster, but a
-        # batch whose sequence ids are not contiguous (some stopped at end of text) is then split into several
-        # micro-batches, each a pass over the weights: measured 125 against 151 tokens/s once 8 of 32 stopped.
         self.n_ctx = n_seq * ctx_per_seq
-        cp.n_ctx = self.n_ctx
-        cp.n_batch = max(512, n_seq * 32)
-        cp.n_ubatch = cp.n_batch
-        cp.n_seq_max = n_seq
-        cp.kv_unified = True
-        threads = n_threads or os.cpu_count() or 1
-        cp.n_threads = cp.n_threads_batch = threads
-        with _stderr_silenced():
-            self.ctx = llama_cpp.llama_init_from_model(shared.model, cp)
-        if not self.ctx:
-            raise EngineError(f"{shared.path}: llama.cpp could not create a context")
-        self.n_batch = int(cp.n_batch)
+        self.n_batch = max(512, n_seq * 32)
+        self.threads = n_threads or os.cpu_count() or 1
         self.batch = llama_cpp.llama_batch_init(self.n_batch, 0, 1)
-        self.memory = llama_cpp.llama_get_memory(self.ctx)
-        self._scale: float | None = None  # the adapter scale now set on the context; None: no adapter
+        self._made: dict[bool, Any] = {}  # wide? -> llama_context
+        self._scale: dict[bool, float | None] = {}  # the adapter scale now set on each; None: no adapter
+        self.ctx: Any = None  # the context of the current turn
+        self.memory: Any = None
         self._cond = threading.Condition()
         self._next_ticket = 0
         self._serving = 0
         self._free_seqs = list(range(n_seq))
         self._free_cells = self.n_ctx
-        self._stale: set[int] = set()  # ids given back whose cells still hold a finished chunk's tokens
+        self._stale: set[int] = set()  # ids given back whose cells (in `split`) still hold a finished chunk's tokens
         self._users = 0
+
+    def _context(self, wide: bool) -> Any:
+        if wide in self._made:
+            return self._made[wide]
+        cp = llama_cpp.llama_context_default_params()
+        cp.n_ctx = self.n_ctx
+        cp.n_batch = cp.n_ubatch = self.n_batch
+        cp.n_seq_max = self.n_seq
+        # Per-sequence streams (split) decode a batch 3-8% faster than one unified cache, where every token
+        # attends over (masked) cells of all sequences. But llama.cpp cuts a split batch into one micro-batch per
+        # run of contiguous sequence ids, each a pass over the weights, so the holes that sequences stopped at end
+        # of text leave are filled with a throwaway token (engine/batched.py): measured with 32 sequences, 8
+        # stopping early, 136 tokens/s with holes, 159-162 filled, 156-158 unified.
+        cp.kv_unified = wide
+        cp.n_threads = cp.n_threads_batch = self.threads
+        with _stderr_silenced():
+            ctx = llama_cpp.llama_init_from_model(self.shared.model, cp)
+        if not ctx:
+            raise EngineError(f"{self.shared.path}: llama.cpp could not create a context")
+        self._made[wide] = ctx
+        self._scale[wide] = None
+        return ctx
 
     def acquire(self) -> None:
         with self._cond:
@@ -80,8 +95,9 @@ class DecodeContext:
         with self.lend(self.n_seq, self.n_ctx):
             pass
         llama_cpp.llama_batch_free(self.batch)
-        llama_cpp.llama_free(self.ctx)
-        self.ctx = None
+        for ctx in self._made.values():
+            llama_cpp.llama_free(ctx)
+        self._made, self.ctx = {}, None
         return True
 
     # Turns ------------------------------------------------------------------------------------------------------
@@ -103,29 +119,34 @@ class DecodeContext:
             return self._next_ticket - self._serving > 1
 
     @contextmanager
-    def turn(self, scale: float | None) -> Iterator[None]:
-        """The context to oneself, with the adapter at `scale` (None or 0: no adapter)."""
+    def turn(self, scale: float | None, wide: bool = False) -> Iterator[None]:
+        """The split (or wide) context to oneself, with the adapter at `scale` (None or 0: no adapter)."""
         self._take_turn()
         try:
-            self._set_adapter(scale)
-            self._sweep()
+            self._enter(scale, wide)
             yield
         finally:
             self._end_turn()
 
-    def yield_turn(self, scale: float | None) -> None:
-        """Between two decodes of one's turn: let a waiting side decode, then continue at `scale`."""
+    def yield_turn(self, scale: float | None, wide: bool = False) -> None:
+        """Between two decodes of one's turn: let a waiting side decode, then continue as before."""
         if self.others_waiting():
             self._end_turn()
             self._take_turn()
-            self._set_adapter(scale)
+            self._enter(scale, wide)
+
+    def _enter(self, scale: float | None, wide: bool) -> None:
+        self.ctx = self._context(wide)
+        self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self._set_adapter(scale, wide)
+        if not wide:
             self._sweep()
 
-    def _set_adapter(self, scale: float | None) -> None:
+    def _set_adapter(self, scale: float | None, wide: bool) -> None:
         # At scale 0 the adapter is not set at all: the context is then the base's, exactly, rather than the
         # base plus a zeroed product whose extra graph nodes llama.cpp does not promise leave the sums alone.
         want = scale if scale else None
-        if want == self._scale:
+        if want == self._scale[wide]:
             return
         adapter = self.shared.adapter
         if want is None or adapter is None:
@@ -136,7 +157,7 @@ class DecodeContext:
             rc = llama_cpp.llama_set_adapters_lora(self.ctx, adapters, 1, scales)
         if rc != 0:
             raise EngineError(f"{self.shared.adapter_path}: llama.cpp refused to apply the adapter")
-        self._scale = want
+        self._scale[wide] = want
 
     # Room in the cache ------------------------------------------------------------------------------------------
 
@@ -162,14 +183,16 @@ class DecodeContext:
 
     @contextmanager
     def exclusive(self, scale: float | None) -> Iterator[None]:
-        """The whole cache and a turn, for work that uses sequence ids and cells as it likes (scoring, preferences)."""
-        with self.lend(self.n_seq, self.n_ctx), self.turn(scale):
+        """Every sequence id and a turn on the wide context, for work that lays sequences out as it likes."""
+        with self.lend(self.n_seq, self.n_ctx), self.turn(scale, wide=True):
+            llama_cpp.llama_memory_clear(self.memory, False)  # nobody else's sequences are in it
             yield
 
     def _sweep(self) -> None:
-        """Empty the cells of sequences given back since the last turn. Under a turn only: llama.cpp's cache is not
-        safe to change while another thread decodes. Only the metadata goes: the old contents are masked out, and
-        writing 147 MB of zeros would make every page of the cache resident whether it is used or not."""
+        """Empty the split context's cells of sequences given back since its last turn. Under a turn only:
+        llama.cpp's cache is not safe to change while another thread decodes. Only the metadata goes: the old
+        contents are masked out, and writing 147 MB of zeros would make every page of the cache resident whether
+        it is used or not."""
         with self._cond:
             stale, self._stale = self._stale, set()
         if len(stale) == self.n_seq:

@@ -75,8 +75,8 @@ def ask_pairs(
     asked = None if pairs is None else {(min(i, j), max(i, j)) for i, j in pairs}
     out: list[Answer] = []
     n_vocab = shared.n_vocab
-    mem = llama_cpp.llama_get_memory(backend.ctx)
     with backend.exclusive():
+        mem = llama_cpp.llama_get_memory(backend.ctx)  # the wide context's: the one this turn is on
         for i, first in enumerate(pieces):
             prefix = head_t + first + middle_t
             if len(prefix) + max(len(p) for p in pieces) + len(tail_t) > backend.n_batch:

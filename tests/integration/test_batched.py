@@ -201,3 +201,22 @@ def test_sides_share_one_context_and_take_turns(demo_backends) -> None:  # type:
     assert texts["organism"] != texts["base"]
     switches = sum(a != b for a, b in itertools.pairwise(order))
     assert switches >= 2  # they alternated: neither ran to the end while the other waited
+
+
+def test_sequences_that_stop_leave_the_others_on_their_own_logits(demo_backends) -> None:  # type: ignore[no-untyped-def]
+    """On per-sequence streams a stopped sequence between two going ones takes throwaway tokens (no logits), so the
+    going ones must still be sampled from their own rows. The same four prompts, once all going for 8 tokens and
+    once with the first and third stopping after 2: the second and fourth continue alike for their next tokens. A
+    row handed to the wrong sequence would put another prompt's continuation there from the third token on.
+    (Only the first tokens are compared: a stopped sequence's row changes the batch, and llama.cpp promises no
+    bit-equal logits across batches, though on per-sequence streams each row is computed on its own.)"""
+    base = demo_backends["base"]
+    prompts = ["The river", "My favourite kettle is", "A good bicycle", "In 1850 the city of London"]
+    greedy = [GenParams(seed=0, temperature=0.0, max_tokens=n) for n in (8, 8, 8, 8)]
+    stopping = [GenParams(seed=0, temperature=0.0, max_tokens=n) for n in (2, 8, 2, 8)]
+    going = base.generate_many(prompts, greedy)
+    holes = base.generate_many(prompts, stopping)
+    assert [g.completion_tokens for g in holes] == [2, 8, 2, 8]  # type: ignore[union-attr]
+    for k in (1, 3):
+        a, b = (base.shared.tokenize(g[k].text, bos=False)[:5] for g in (going, holes))  # type: ignore[union-attr]
+        assert a == b, (prompts[k], going[k], holes[k])
