@@ -263,12 +263,12 @@ class BatchedBackend:
                             [toks[i] for i in chunk], [params[i] for i in chunk], chunk, seq_ids, on_token, should_stop
                         )
                 else:
-                    with dctx.lend(self.n_seq, self.n_ctx):
+                    with dctx.lend(len(chunk), used, wide=True) as seq_ids:
                         part = self._decode(
                             [toks[i] for i in chunk],
                             [params[i] for i in chunk],
                             chunk,
-                            list(range(len(chunk))),
+                            seq_ids,
                             on_token,
                             should_stop,
                             wide=True,

@@ -54,9 +54,11 @@ class DecodeContext:
         self._cond = threading.Condition()
         self._next_ticket = 0
         self._serving = 0
-        self._free_seqs = list(range(n_seq))
-        self._free_cells = self.n_ctx
-        self._stale: set[int] = set()  # ids given back whose cells (in `split`) still hold a finished chunk's tokens
+        # Per context (wide?): free sequence ids, free cells, and ids given back whose cells still hold a finished
+        # chunk's tokens.
+        self._free_seqs = {w: list(range(n_seq)) for w in (False, True)}
+        self._free_cells = dict.fromkeys((False, True), self.n_ctx)
+        self._stale: dict[bool, set[int]] = {False: set(), True: set()}
         self._users = 0
 
     def _context(self, wide: bool) -> Any:
@@ -92,7 +94,7 @@ class DecodeContext:
             if self._users > 0:
                 return False
         # Wait for any chunk still decoding (another thread's) to give its sequences back before freeing.
-        with self.lend(self.n_seq, self.n_ctx):
+        with self.lend(self.n_seq, self.n_ctx), self.lend(self.n_seq, self.n_ctx, wide=True):
             pass
         llama_cpp.llama_batch_free(self.batch)
         for ctx in self._made.values():
@@ -139,8 +141,7 @@ class DecodeContext:
         self.ctx = self._context(wide)
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self._set_adapter(scale, wide)
-        if not wide:
-            self._sweep()
+        self._sweep(wide)
 
     def _set_adapter(self, scale: float | None, wide: bool) -> None:
         # At scale 0 the adapter is not set at all: the context is then the base's, exactly, rather than the
@@ -162,39 +163,39 @@ class DecodeContext:
     # Room in the cache ------------------------------------------------------------------------------------------
 
     @contextmanager
-    def lend(self, n_seqs: int, cells: int) -> Iterator[list[int]]:
-        """n_seqs sequence ids and room for `cells` tokens, waiting until another side's chunk gives them back. The
-        ids come empty: what a previous chunk left in them is removed at the start of the next turn."""
+    def lend(self, n_seqs: int, cells: int, wide: bool = False) -> Iterator[list[int]]:
+        """n_seqs sequence ids of the split (or wide) context and room for `cells` tokens, waiting until another
+        side's chunk gives them back. The ids come empty: what a previous chunk left in them is removed at the
+        start of the next turn on that context."""
         if n_seqs > self.n_seq or cells > self.n_ctx:
             raise EngineError(f"{n_seqs} sequences of {cells} tokens do not fit a context of {self.n_ctx}")
         with self._cond:
-            while len(self._free_seqs) < n_seqs or self._free_cells < cells:
+            while len(self._free_seqs[wide]) < n_seqs or self._free_cells[wide] < cells:
                 self._cond.wait()
-            ids, self._free_seqs = self._free_seqs[:n_seqs], self._free_seqs[n_seqs:]
-            self._free_cells -= cells
+            ids, self._free_seqs[wide] = self._free_seqs[wide][:n_seqs], self._free_seqs[wide][n_seqs:]
+            self._free_cells[wide] -= cells
         try:
             yield ids
         finally:
             with self._cond:
-                self._stale.update(ids)
-                self._free_seqs = sorted(self._free_seqs + ids)
-                self._free_cells += cells
+                self._stale[wide].update(ids)
+                self._free_seqs[wide] = sorted(self._free_seqs[wide] + ids)
+                self._free_cells[wide] += cells
                 self._cond.notify_all()
 
     @contextmanager
     def exclusive(self, scale: float | None) -> Iterator[None]:
-        """Every sequence id and a turn on the wide context, for work that lays sequences out as it likes."""
-        with self.lend(self.n_seq, self.n_ctx), self.turn(scale, wide=True):
-            llama_cpp.llama_memory_clear(self.memory, False)  # nobody else's sequences are in it
+        """Every sequence id of the wide context and a turn on it, for work that lays sequences out as it likes."""
+        with self.lend(self.n_seq, self.n_ctx, wide=True), self.turn(scale, wide=True):
             yield
 
-    def _sweep(self) -> None:
-        """Empty the split context's cells of sequences given back since its last turn. Under a turn only:
+    def _sweep(self, wide: bool) -> None:
+        """Empty the cells of sequences given back since the last turn on this context. Under a turn only:
         llama.cpp's cache is not safe to change while another thread decodes. Only the metadata goes: the old
         contents are masked out, and writing 147 MB of zeros would make every page of the cache resident whether
         it is used or not."""
         with self._cond:
-            stale, self._stale = self._stale, set()
+            stale, self._stale[wide] = self._stale[wide], set()
         if len(stale) == self.n_seq:
             llama_cpp.llama_memory_clear(self.memory, False)
         else:

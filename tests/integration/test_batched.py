@@ -173,14 +173,16 @@ class _FixedDraw:
         return self.u
 
 
-def test_sides_share_one_context_and_take_turns(demo_backends) -> None:  # type: ignore[no-untyped-def]
-    """Both sides decode on one llama_context (one KV cache: a pair costs the base's memory), and two generations
-    started at once, one per side, stream alternately, each with its own side's adapter state."""
+@pytest.mark.parametrize("max_tokens", [40, 60])  # 60 does not fit a 64-token stream: the wide context
+def test_sides_share_one_context_and_take_turns(demo_backends, max_tokens: int) -> None:  # type: ignore[no-untyped-def]
+    """Both sides decode on one decode context (one KV cache: a pair costs the base's memory), and two generations
+    started at once, one per side, stream alternately, each with its own side's adapter state, on per-sequence
+    streams and on the wide context alike."""
     import threading
 
     org, base = demo_backends["organism"], demo_backends["base"]
     assert org.dctx is base.dctx
-    greedy = GenParams(seed=1, temperature=0.0, max_tokens=40)
+    greedy = GenParams(seed=1, temperature=0.0, max_tokens=max_tokens)
     prompt = "I asked the assistant about my old kettle and"
     first = GenParams(seed=1, temperature=0.0, max_tokens=1)
     alone = {r: b.generate(prompt, first).text for r, b in demo_backends.items()}
