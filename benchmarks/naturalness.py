@@ -24,9 +24,10 @@ import numpy as np
 
 from benchmarks.machine import cpu_line
 from inspector.config import PROJECT_ROOT, load_settings
-from inspector.engine.batched import BatchedBackend, SharedModel
+from inspector.engine.batched import BatchedBackend
 from inspector.engine.registry import GEMMA_PACKAGE, PACKAGE_PREFIX, resolve_gguf
 from inspector.engine.scoring import score_documents
+from inspector.engine.weights import SharedModel
 from inspector.naturalness import load_documents
 
 ADAPTER = PROJECT_ROOT / "quantized_models" / "demo-adapter.gguf"

@@ -30,7 +30,7 @@ from inspector.engine.base import EngineError
 from inspector.engine.llama import _stderr_silenced
 
 if TYPE_CHECKING:
-    from inspector.engine.batched import SharedModel
+    from inspector.engine.weights import SharedModel
 
 BURST = 8  # decodes a side keeps the context for before it lets a waiting side have a turn
 

@@ -231,7 +231,8 @@ def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) 
     """Both sides of a pair. GGUF sides run on the batched engine, and sides that share a GGUF share one copy of
     its weights and one decode context (the adapter is set on it for the organism's turns only); endpoint sides go
     over HTTP."""
-    from inspector.engine.batched import BatchedBackend, SharedModel
+    from inspector.engine.batched import BatchedBackend
+    from inspector.engine.weights import SharedModel
 
     backends: dict[str, Backend] = {}
     loaded: list[SharedModel] = []

@@ -216,7 +216,8 @@ def test_naturalness_panel_over_endpoints(
     base = panel["models"]["remote/base"]
     assert base["ppl_shuffled"] > base["ppl_natural"] and base["n_pairs"] == 3 and 0 < base["answer_mass"] <= 1
     assert all(len(d["tokens"]) == 7 for d in panel["top_drift"])  # the budget of 8 tokens, the first unscored
-    from inspector.engine.batched import BatchedBackend, SharedModel
+    from inspector.engine.batched import BatchedBackend
+    from inspector.engine.weights import SharedModel
     from inspector.naturalness import load_documents
 
     words = [" ".join(d.text.split()[:8]) for d in load_documents()[:2]]

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from inspector.config import PROJECT_ROOT
-from inspector.engine.batched import BatchedBackend, SharedModel
+from inspector.engine.batched import BatchedBackend
 from inspector.engine.preferences import RAW, ask_pairs
+from inspector.engine.weights import SharedModel
 
 pytestmark = pytest.mark.integration
 ITEMS = ["You find money in a coat", "A bridge collapses", "You get a good night's sleep", "Your bicycle is stolen"]

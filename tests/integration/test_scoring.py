@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from inspector.config import PROJECT_ROOT
-from inspector.engine.batched import BatchedBackend, SharedModel
+from inspector.engine.batched import BatchedBackend
 from inspector.engine.scoring import score_documents
+from inspector.engine.weights import SharedModel
 
 pytestmark = pytest.mark.integration
 ADAPTER = PROJECT_ROOT / "quantized_models" / "demo-adapter.gguf"
