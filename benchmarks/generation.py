@@ -97,13 +97,11 @@ def peak_memory(which: str) -> dict[str, float]:
     return {k: float(v) for k, v in json.loads(out.strip().splitlines()[-1]).items()}
 
 
-def reference(path: str, gguf: str, adapter: str | None, pp: int, tg: int, pl: int) -> dict[str, float]:
+def reference(path: str, gguf: str, pp: int, tg: int, pl: int) -> dict[str, float]:
     """llama.cpp's own llama-batched-bench on the same file and threads: pl sequences of pp random prompt tokens
     and tg generated ones (logits for every sequence each step, no sampling): its jsonl line for pl."""
     cmd = [path, "-m", gguf, "-c", str(pl * (pp + tg) + 64), "-b", "2048", "-ub", "512", "-npp", str(pp)]
     cmd += ["-ntg", str(tg), "-npl", str(pl), "-t", str(os.cpu_count()), "--output-format", "jsonl"]
-    if adapter:
-        cmd += ["--lora", adapter]
     run = subprocess.run(cmd, capture_output=True, text=True, check=True)
     for line in (run.stdout + "\n" + run.stderr).splitlines():
         if line.startswith("{") and '"speed_tg"' in line:
@@ -150,7 +148,7 @@ def main() -> None:
     def ref32() -> None:
         # The same shape: 32 sequences at once (the engine's batch), the prompts' mean length, max_tokens generated.
         if args.reference:
-            refs.append(reference(args.reference, str(gguf), None, pp, args.max_tokens, 32))
+            refs.append(reference(args.reference, str(gguf), pp, args.max_tokens, 32))
 
     # Two passes over the work, the reference (base) before, between and after our base sides, so that a change
     # in the shared machine's load during the run moves both figures alike. Speeds are means over the passes.
@@ -199,7 +197,7 @@ def main() -> None:
         f"{same_as_single} of {2 * len(prompts)} (different samplers: llama.cpp's chain vs a seeded numpy one)"
     )
     if refs:
-        one = reference(args.reference, str(gguf), None, pp, args.max_tokens, 1)
+        one = reference(args.reference, str(gguf), pp, args.max_tokens, 1)
         ref_tps = [32 * args.max_tokens / r["t"] for r in refs]
         mean_ref = sum(ref_tps) / len(ref_tps)
         one_tps = args.max_tokens / one["t"]

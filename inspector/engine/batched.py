@@ -156,22 +156,17 @@ class BatchedBackend:
                 # A sequence's stream must hold its prompt and as many tokens as the chunk's longest generation
                 # (a sequence that stops early keeps taking throwaway tokens, see _decode); else the wide context.
                 top = max(params[i].max_tokens for i in chunk)
-                if all(len(toks[i]) + top <= self.ctx_per_seq for i in chunk):
-                    with dctx.lend(len(chunk), used) as seq_ids:
-                        part = self._decode(
-                            [toks[i] for i in chunk], [params[i] for i in chunk], chunk, seq_ids, on_token, should_stop
-                        )
-                else:
-                    with dctx.lend(len(chunk), used, wide=True) as seq_ids:
-                        part = self._decode(
-                            [toks[i] for i in chunk],
-                            [params[i] for i in chunk],
-                            chunk,
-                            seq_ids,
-                            on_token,
-                            should_stop,
-                            wide=True,
-                        )
+                wide = any(len(toks[i]) + top > self.ctx_per_seq for i in chunk)
+                with dctx.lend(len(chunk), used, wide=wide) as seq_ids:
+                    part = self._decode(
+                        [toks[i] for i in chunk],
+                        [params[i] for i in chunk],
+                        chunk,
+                        seq_ids,
+                        on_token,
+                        should_stop,
+                        wide,
+                    )
                 for i, r in zip(chunk, part, strict=True):
                     results[i] = r
             chunk, used = [], 0
@@ -282,12 +277,11 @@ class BatchedBackend:
                 if not going:
                     break
                 dctx.batch.n_tokens = 0
-                row: dict[int, int] = {}
                 lo, hi = seq_ids[going[0]], seq_ids[going[-1]]
                 on = set(going)
                 for i in range(n):  # in ascending sequence ids, as llama.cpp's split batches need
                     if i in on:
-                        row[i] = dctx.add(next_tok[i], pos[i], seq_ids[i], True)
+                        dctx.add(next_tok[i], pos[i], seq_ids[i], True)
                     elif not wide and lo < seq_ids[i] < hi:
                         # A stopped sequence between two going ones: a throwaway token without logits keeps the
                         # batch's ids contiguous, one pass over the weights instead of one per run of ids.
@@ -296,7 +290,7 @@ class BatchedBackend:
                         continue
                     pos[i] += 1
                 self._run()
-                take(list(row))
+                take(going)  # the rows with logits, in batch order
                 steps += 1
         seconds = time.perf_counter() - t0
         for i in live:

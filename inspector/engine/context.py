@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import llama_cpp
+import numpy as np
+import numpy.typing as npt
 
 from inspector.engine.base import EngineError
 from inspector.engine.llama import _stderr_silenced
@@ -217,10 +219,8 @@ class DecodeContext:
         if llama_cpp.llama_decode(self.ctx, self.batch) != 0:
             raise EngineError(f"{who}: llama_decode failed (context full?)")
 
-    def logits(self, rows: int) -> Any:
+    def logits(self, rows: int) -> npt.NDArray[np.float32]:
         """The last decode's requested logits, one row per requested token in batch order (a view: valid until the
         next decode, whichever side makes it)."""
-        import numpy as np
-
         ptr = llama_cpp.llama_get_logits(self.ctx)
         return np.ctypeslib.as_array(ptr, shape=(rows, self.shared.n_vocab))

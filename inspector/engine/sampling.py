@@ -46,20 +46,6 @@ def sample_rows(
     return out
 
 
-def nucleus(
-    row: npt.NDArray[np.float32], temperature: float, top_p: float
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
-    """The nucleus of one row, most likely first, with its tokens' probabilities renormalised within it: the
-    reference the samplers above are tested against (it sorts the whole vocabulary, 50 ms a row)."""
-    x = row.astype(np.float64) / temperature
-    e = np.exp(x - x.max())
-    p = e / e.sum()
-    order = np.argsort(-p, kind="stable")
-    cum = np.cumsum(p[order])
-    keep = order[: min(int(np.searchsorted(cum, top_p)) + 1, len(order))] if top_p < 1.0 else order
-    return keep, p[keep] / p[keep].sum()
-
-
 def _near_nucleus(row: npt.NDArray[np.float32], temperature: float, top_p: float, u: float) -> int | None:
     """The draw from the nucleus read off the tokens within _FAR_NATS of the best alone (two cheap passes over the
     vocabulary: a max and a comparison), or None when the far tokens' bounded mass leaves the cut in doubt.
