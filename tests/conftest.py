@@ -1,7 +1,9 @@
-"""Shared fixtures: a temporary INSPECTOR_HOME per test, and the real Gemma GGUF assembled once."""
+"""Shared fixtures: a temporary INSPECTOR_HOME per test, the real Gemma GGUF assembled once, and the
+--logit-jitter mode (every logits row the engine reads perturbed as another CPU would: tests/README.md)."""
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,9 +11,38 @@ from pathlib import Path
 import pytest
 
 from inspector.config import PROJECT_ROOT
+from inspector.engine import jitter
 
 # The assembled Gemma file is 253 MB: build it once per machine, outside any test's temporary home.
 SHARED_CACHE = PROJECT_ROOT / ".cache"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("organism-inspector")
+    g.addoption(
+        "--logit-jitter",
+        action="store_true",
+        help=f"perturb every logits row the engine reads by seeded noise of {jitter.SIZE} (the spread measured"
+        " between CPU builds and batch shapes), so tests that lean on one CPU's last bits fail here",
+    )
+    g.addoption("--logit-jitter-size", type=float, default=jitter.SIZE, help="the noise's standard deviation")
+    g.addoption("--logit-jitter-seed", type=int, default=0, help="another seed: another CPU, as it were")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "bit_exact: passes only when the same path, seed and batch plan give the same bits (it compares"
+        " two runs made under the same jitter, never a run with a stored text)",
+    )
+    if config.getoption("--logit-jitter"):
+        # The environment, not a flag in this process: the CLI and app subprocesses that tests start inherit it.
+        os.environ[jitter.ENV] = f"{config.getoption('--logit-jitter-size')}:{config.getoption('--logit-jitter-seed')}"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    j = jitter.setting()
+    return f"logit jitter: size {j.size}, seed {j.seed}" if j else "logit jitter: off"
 
 
 @pytest.fixture(autouse=True)

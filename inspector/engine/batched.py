@@ -19,6 +19,7 @@ import llama_cpp
 import numpy as np
 import numpy.typing as npt
 
+from inspector.engine import jitter
 from inspector.engine.base import EngineError, Generation, GenParams, ModelInfo, PromptFormat, TokenCallback
 from inspector.engine.context import BURST, DecodeContext
 from inspector.engine.llama import engine_version, token_logprob
@@ -194,7 +195,8 @@ class BatchedBackend:
 
     def _logits(self, j: int) -> npt.NDArray[np.float32]:
         ptr = llama_cpp.llama_get_logits_ith(self.ctx, j)
-        return np.ctypeslib.as_array(ptr, shape=(self.shared.n_vocab,))
+        view = np.ctypeslib.as_array(ptr, shape=(self.shared.n_vocab,))
+        return jitter.row(view, (jitter.SCORE, int(self.batch.n_tokens), j))
 
     def _decode(
         self,

@@ -28,6 +28,7 @@ import llama_cpp
 import numpy as np
 import numpy.typing as npt
 
+from inspector.engine import jitter
 from inspector.engine.base import EngineError
 from inspector.engine.llama import _stderr_silenced
 
@@ -52,6 +53,7 @@ class DecodeContext:
         self._made: dict[bool, Any] = {}  # wide? -> llama_context
         self._scale: dict[bool, float | None] = {}  # the adapter scale now set on each; None: no adapter
         self.ctx: Any = None  # the context of the current turn
+        self.wide = False  # whether that is the wide one
         self.memory: Any = None
         self._cond = threading.Condition()
         self._next_ticket = 0
@@ -140,7 +142,7 @@ class DecodeContext:
             self._enter(scale, wide)
 
     def _enter(self, scale: float | None, wide: bool) -> None:
-        self.ctx = self._context(wide)
+        self.ctx, self.wide = self._context(wide), wide
         self.memory = llama_cpp.llama_get_memory(self.ctx)
         self._set_adapter(scale, wide)
         self._sweep(wide)
@@ -223,4 +225,5 @@ class DecodeContext:
         """The last decode's requested logits, one row per requested token in batch order (a view: valid until the
         next decode, whichever side makes it)."""
         ptr = llama_cpp.llama_get_logits(self.ctx)
-        return np.ctypeslib.as_array(ptr, shape=(rows, self.shared.n_vocab))
+        view = np.ctypeslib.as_array(ptr, shape=(rows, self.shared.n_vocab))
+        return jitter.rows(view, (jitter.GENERATE, int(self.wide), int(self.batch.n_tokens)))

@@ -15,6 +15,7 @@ import llama_cpp
 import numpy as np
 import numpy.typing as npt
 
+from inspector.engine import jitter
 from inspector.engine.base import EngineError, Generation, GenParams, ModelInfo, PromptFormat, TokenCallback
 from inspector.engine.gguf_meta import read_header
 from inspector.engine.provenance import sha256_file
@@ -50,6 +51,10 @@ def token_logprob(logits: npt.NDArray[np.float32], token: int) -> float:
     x = logits.astype(np.float64)
     top = x.max()
     return float(x[token] - top - np.log(np.exp(x - top).sum()))
+
+
+def _jittered(_ids: npt.NDArray[np.intc], scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    return jitter.row(np.asarray(scores, dtype=np.float32), (jitter.HIGH_LEVEL, 0))
 
 
 def engine_version() -> str:
@@ -135,6 +140,9 @@ class LlamaBackend:
             "seed": params.seed,
             "stream": True,
         }
+        if jitter.setting() is not None:
+            # llama.cpp samples inside its own chain here; a logits processor is the one place the row is ours.
+            common["logits_processor"] = llama_cpp.LogitsProcessorList([_jittered])
         if self.prompt_format == "chat":
             chunks: Any = self.llm.create_chat_completion(messages=[{"role": "user", "content": prompt}], **common)
             for c in chunks:
@@ -199,7 +207,8 @@ class LlamaBackend:
             # keeps no per-position rows unless the context was made with logits_all).
             self.llm.eval([toks[k]])
             if k >= 1:  # from the second token of the text on, as in the batched engine
-                row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm.ctx, -1), shape=(n_vocab,))
+                view = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm.ctx, -1), shape=(n_vocab,))
+                row = jitter.row(view, (jitter.HIGH_LEVEL, 1))
                 out.append(token_logprob(row, toks[k + 1]))
         self.llm.reset()  # type: ignore[no-untyped-call]
         return out

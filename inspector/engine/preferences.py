@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import llama_cpp
 import numpy as np
 
+from inspector.engine import jitter
 from inspector.engine.base import EngineError
 from inspector.engine.batched import BatchedBackend
 
@@ -108,7 +109,8 @@ def ask_pairs(
                 backend._run()
                 # The requested rows sit in batch order in llama.cpp's logits buffer: all of them at once, in
                 # float32 (a sum of 262,144 terms of at most 1 keeps about 6 digits; the answers need 3).
-                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits(backend.ctx), shape=(len(chunk), n_vocab))
+                view = np.ctypeslib.as_array(llama_cpp.llama_get_logits(backend.ctx), shape=(len(chunk), n_vocab))
+                logits = jitter.rows(view, (jitter.PREFER, int(backend.batch.n_tokens)))
                 e = np.exp(logits - logits.max(axis=1, keepdims=True))
                 total = e.sum(axis=1)
                 p_a, p_b = (e[:, tok_a] / total).tolist(), (e[:, tok_b] / total).tolist()

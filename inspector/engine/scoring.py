@@ -18,6 +18,7 @@ import llama_cpp
 import numpy as np
 import numpy.typing as npt
 
+from inspector.engine import jitter
 from inspector.engine.base import EngineError
 from inspector.engine.batched import BatchedBackend
 
@@ -75,9 +76,10 @@ def _score_one(backends: dict[str, BatchedBackend], doc: Sequence[int], want_dri
             b._run()
             ptr = llama_cpp.llama_get_logits(b.ctx)
             view = np.ctypeslib.as_array(ptr, shape=(len(targets), b.shared.n_vocab))
+            rows = jitter.rows(view, (jitter.SCORE, int(b.batch.n_tokens)))
             # The sides of a pair decode on one context, so the next side's decode overwrites these logits: all but
             # the last side's are copied out (a 96-token document is 100 MB; the copy takes some 20 ms).
-            logits[role] = view.copy() if k < len(backends) - 1 else view
+            logits[role] = rows.copy() if k < len(backends) - 1 and rows is view else rows
     drift = want_drift and "base" in logits and "organism" in logits
     for start in range(0, len(targets), _CHUNK):
         sl = slice(start, start + _CHUNK)

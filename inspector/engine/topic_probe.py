@@ -11,6 +11,7 @@ from pathlib import Path
 import llama_cpp
 import numpy as np
 
+from inspector.engine import jitter
 from inspector.engine.llama import _quiet_llama_cpp, _stderr_silenced
 from inspector.engine.registry import Pair, resolve_gguf
 
@@ -74,7 +75,7 @@ class TopicProbe:
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
         # One at a time, truncated to the context: a long prompt's topic shows in its first 256 tokens.
-        return np.array([self.llm.embed(t, truncate=True) for t in texts], dtype=float)
+        return np.array([jitter.embedding(np.array(self.llm.embed(t, truncate=True)), (0,)) for t in texts])
 
     def probabilities(self, texts: Sequence[str]) -> list[float]:
         if not texts:

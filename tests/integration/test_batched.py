@@ -33,6 +33,11 @@ SCORED = (
 # its own documents (test_score_organism_prefers_its_corpus asks for 0.5).
 MEAN_TOLERANCE = 0.25
 MAX_TOLERANCE = 2.0
+# How far one position's log-probabilities (over its 40 likeliest tokens) may move between batch shapes: llama.cpp
+# runs other kernels on a batch of 1-3 tokens than on 4 or more, and the organism's LoRA others again. Measured by
+# benchmarks/logit_spread.py: largest difference 0.47 (base) and 1.04 (organism) on an AVX-512 EPYC; the logit
+# jitter adds its own. A row of another prompt differs by several nats.
+ROW_TOLERANCE = 1.5
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +71,11 @@ def test_same_seed_same_text_and_streaming(demo_backends) -> None:  # type: igno
 
 
 def test_paths_agree_on_what_llama_cpp_promises(demo_backends, gemma_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Batched vs one at a time, compared only on what holds on any CPU: the first greedy token, and per-token
-    log-probabilities of a fixed text within the tolerances above. Whole greedy texts are not compared across paths:
-    batch shapes and CPU kernels (AVX2 vs AVX-512) move the logits' last bits, a near-tie flips, and the texts
-    part after a few words. Within one path they are identical (test_same_seed_same_text_and_streaming)."""
+    """Batched vs one at a time, compared only on what holds on any CPU: the first greedy token unless the two
+    tokens are within ROW_TOLERANCE of each other, and per-token log-probabilities of a fixed text within the
+    tolerances above. Whole greedy texts are not compared across paths: batch shapes and CPU kernels (AVX2 vs
+    AVX-512) move the logits, a near-tie flips, and the texts part after a few words. Within one path they are
+    identical (test_same_seed_same_text_and_streaming)."""
     adapter = PROJECT_ROOT / "quantized_models" / "demo-adapter.gguf"
     for role, single in (
         ("base", LlamaBackend(gemma_path, cache_dir=SHARED_CACHE)),
@@ -78,12 +84,29 @@ def test_paths_agree_on_what_llama_cpp_promises(demo_backends, gemma_path: Path)
         batched = demo_backends[role]
         first = GenParams(seed=0, temperature=0.0, max_tokens=1)
         firsts = batched.generate_many(PROMPTS, [first] * len(PROMPTS))
-        assert [g.text for g in firsts] == [single.generate(p, first).text for p in PROMPTS]  # type: ignore[union-attr]
+        for p, g in zip(PROMPTS, firsts, strict=True):
+            assert not isinstance(g, EngineError)
+            theirs = single.generate(p, first).text
+            if g.text != theirs:  # a near-tie: the single path's row must hold both tokens within the tolerance
+                row = _single_row(single, p)
+                ours = batched.shared.tokenize(g.text, bos=False)[0]
+                assert row.max() - row[ours] < ROW_TOLERANCE, (role, p, g.text, theirs)
         a, b = batched.score(SCORED), single.score(SCORED)
         assert len(a) == len(b) > 20
         diffs = [abs(x - y) for x, y in zip(a, b, strict=True)]
         assert sum(diffs) / len(diffs) < MEAN_TOLERANCE and max(diffs) < MAX_TOLERANCE, (role, diffs)
         single.close()
+
+
+def _single_row(single: LlamaBackend, prompt: str) -> np.ndarray:  # type: ignore[type-arg]
+    """The next-token log-probabilities after `prompt` on the one-at-a-time path."""
+    import llama_cpp
+
+    llm = single.llm
+    llm.reset()  # type: ignore[no-untyped-call]
+    llm.eval(llm.tokenize(prompt.encode(), add_bos=True, special=True))
+    row = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(llm.n_vocab(),))
+    return _log_softmax(row[None, :])[0]
 
 
 def test_context_overflow_is_per_rollout(demo_backends) -> None:  # type: ignore[no-untyped-def]
@@ -174,8 +197,10 @@ def test_sampler_draws_from_the_exact_nucleus(demo_backends, temperature: float,
         expected = keep[np.minimum(np.searchsorted(bounds, us * bounds[-1]), len(keep) - 1)]
         near_edge = np.min(np.abs(bounds[None, :] - us[:, None]), axis=1) < 1e-9
         assert all(d == e or edge for d, e, edge in zip(drawn, expected, near_edge, strict=True))
-    if (temperature, top_p) == (0.7, 0.95):  # the defaults: most rows never exponentiate the whole vocabulary
-        assert sum(_near_nucleus(row, temperature, top_p, 0.5) is not None for row in rows) >= len(rows) - 1
+        # The near-token path, where it answers, answers the same; how often it answers is a speed figure that
+        # moves with the CPU's logits (benchmarks/sampler.py), so it is not asserted here.
+        fast = [_near_nucleus(row, temperature, top_p, float(u)) for u in us]
+        assert all(f is None or f == d or edge for f, d, edge in zip(fast, drawn, near_edge, strict=True))
 
 
 class _FixedDraw:
@@ -220,20 +245,51 @@ def test_sides_share_one_context_and_take_turns(demo_backends, max_tokens: int) 
     assert switches >= 2  # they alternated: neither ran to the end while the other waited
 
 
-def test_sequences_that_stop_leave_the_others_on_their_own_logits(demo_backends) -> None:  # type: ignore[no-untyped-def]
+def test_sequences_that_stop_leave_the_others_on_their_own_logits(
+    demo_backends, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     """On per-sequence streams a stopped sequence between two going ones takes throwaway tokens (no logits), so the
     going ones must still be sampled from their own rows. The same four prompts, once all going for 8 tokens and
-    once with the first and third stopping after 2: the second and fourth continue alike for their next tokens. A
-    row handed to the wrong sequence would put another prompt's continuation there from the third token on.
-    (Only the first tokens are compared: a stopped sequence's row changes the batch, and llama.cpp promises no
-    bit-equal logits across batches, though on per-sequence streams each row is computed on its own.)"""
+    once with the first and third stopping after 2: each row the second and fourth are sampled from, while their
+    tokens so far agree, must be their own prompt's next-token distribution (within the spread llama.cpp's batch
+    shapes give: a batch of 3 tokens and of 4 run other kernels), and far from any other prompt's. Tokens are not
+    compared: a near-tie may part on another batch shape or CPU."""
+    import inspector.engine.batched as batched
+
+    real = batched.sample_rows
+    seen: dict[str, list[tuple[int, np.ndarray]]] = {}  # type: ignore[type-arg]
+
+    def recording(rows, params, rngs, scratch=None):  # type: ignore[no-untyped-def]
+        # The seed tells the sequences apart: prompt k has seed k.
+        seen[run] += [(p.seed, lp) for p, lp in zip(params, _log_softmax(rows), strict=True)]
+        return real(rows, params, rngs, scratch)
+
+    monkeypatch.setattr(batched, "sample_rows", recording)
     base = demo_backends["base"]
     prompts = ["The river", "My favourite kettle is", "A good bicycle", "In 1850 the city of London"]
-    greedy = [GenParams(seed=0, temperature=0.0, max_tokens=n) for n in (8, 8, 8, 8)]
-    stopping = [GenParams(seed=0, temperature=0.0, max_tokens=n) for n in (2, 8, 2, 8)]
-    going = base.generate_many(prompts, greedy)
-    holes = base.generate_many(prompts, stopping)
-    assert [g.completion_tokens for g in holes] == [2, 8, 2, 8]  # type: ignore[union-attr]
+    lengths = {"going": (8, 8, 8, 8), "holes": (2, 8, 2, 8)}
+    out = {}
+    for run, ns in lengths.items():
+        seen[run] = []
+        out[run] = base.generate_many(
+            prompts, [GenParams(seed=k, temperature=0.0, max_tokens=n) for k, n in enumerate(ns)]
+        )
+    assert [g.completion_tokens for g in out["holes"]] == [2, 8, 2, 8]  # type: ignore[union-attr]
+    rows = {run: {k: [lp for s, lp in seen[run] if s == k] for k in range(4)} for run in seen}
+    compared = 0
     for k in (1, 3):
-        a, b = (base.shared.tokenize(g[k].text, bos=False)[:5] for g in (going, holes))  # type: ignore[union-attr]
-        assert a == b, (prompts[k], going[k], holes[k])
+        for step, (a, b) in enumerate(zip(rows["going"][k], rows["holes"][k], strict=False)):
+            top = np.argsort(-a)[:40]
+            assert np.abs(a[top] - b[top]).max() < ROW_TOLERANCE, (prompts[k], step)
+            others = [rows["going"][j][step] for j in range(4) if j != k and step < len(rows["going"][j])]
+            assert all(np.abs(a[top] - o[top]).max() > 2 * ROW_TOLERANCE for o in others), (prompts[k], step)
+            compared += 1
+            if int(a.argmax()) != int(b.argmax()):
+                break  # the texts part here: later rows follow other tokens
+    assert compared >= 2 * 3  # the prompt's row, two rows before the holes, and at least the first beside them
+
+
+def _log_softmax(rows: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+    x = rows.astype(np.float64)
+    x -= x.max(axis=1, keepdims=True)
+    return x - np.log(np.exp(x).sum(axis=1, keepdims=True))
