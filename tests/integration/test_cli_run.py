@@ -50,6 +50,7 @@ def _texts(path: Path) -> list[tuple[str, str, int, str]]:
     return [(str(a), str(b), int(c_), str(d)) for a, b, c_, d in rows]
 
 
+@pytest.mark.bit_exact
 def test_run_resume_and_reproduce(tmp_path: Path, home: Path, gemma_path: Path) -> None:
     prompts = _prompts(tmp_path)
     assert main(_args(gemma_path, "one", prompts, "--limit", "2")) == 0

@@ -55,6 +55,7 @@ def test_adapter_changes_output_for_same_seed(gemma_path: Path) -> None:
     organism.close()
 
 
+@pytest.mark.bit_exact
 def test_done_when_smoke_run(home: Path) -> None:
     """The foundation issue's acceptance: 10 rollouts, a rerun adds none, a new session gives the same texts."""
     args = ["run", "--session", "smoke", "--pair", "demo", "--limit", "5", "--max-tokens", "16"]
@@ -75,6 +76,7 @@ def test_done_when_smoke_run(home: Path) -> None:
     assert texts("smoke2") == first
 
 
+@pytest.mark.bit_exact
 def test_adapter_scale_zero_is_the_base_and_scales_are_separate_models(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,6 +28,7 @@ def test_provenance(base: LlamaBackend, gemma_path: Path) -> None:
     assert info.path == str(gemma_path.resolve())
 
 
+@pytest.mark.bit_exact
 def test_same_seed_same_text_and_streaming(base: LlamaBackend) -> None:
     pieces: list[str] = []
     a = base.generate(PROMPT, GenParams(seed=11, temperature=0.8, max_tokens=12), on_token=pieces.append)

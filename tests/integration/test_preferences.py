@@ -13,6 +13,7 @@ from inspector.config import PROJECT_ROOT
 from inspector.engine.batched import BatchedBackend
 from inspector.engine.preferences import RAW, ask_pairs
 from inspector.engine.weights import SharedModel
+from tests.integration.test_batched import ROW_TOLERANCE
 
 pytestmark = pytest.mark.integration
 ITEMS = ["You find money in a coat", "A bridge collapses", "You get a good night's sleep", "Your bicycle is stolen"]
@@ -36,6 +37,8 @@ def test_every_ordered_pair_once_and_the_shared_prefix_changes_nothing_that_matt
     assert all(0 <= a.p_a <= 1 and 0 <= a.p_b <= 1 and 0 < a.mass <= 1 for a in answers)
     for a in answers[:4]:
         p_a, p_b = whole[(a.first, a.second)]
-        # Other decodes, other kernels: log-probabilities agree to about 0.1 nats (see test_batched.py), not bits.
-        assert abs(math.log(a.p_a) - math.log(p_a)) < 0.5 and abs(math.log(a.p_b) - math.log(p_b)) < 0.5
+        # Other decodes, other kernels: log-probabilities agree within ROW_TOLERANCE (see test_batched.py and
+        # tests/README.md: up to 0.6 apart between batch shapes and builds, plus the jitter's own), not bits.
+        assert abs(math.log(a.p_a) - math.log(p_a)) < ROW_TOLERANCE
+        assert abs(math.log(a.p_b) - math.log(p_b)) < ROW_TOLERANCE
     assert np.mean([a.mass for a in answers]) > 0.05  # the letters are where the question ends

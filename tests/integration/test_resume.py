@@ -53,6 +53,7 @@ def _interrupt(home: Path, session: str, sig: signal.Signals) -> int:
         proc.kill()
 
 
+@pytest.mark.bit_exact
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
 def test_resumed_run_equals_uninterrupted(home: Path, sig: signal.Signals) -> None:
     assert main(["run", "--session", "whole", *ARGS]) == 0

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from inspector.config import PROJECT_ROOT
+from inspector.engine import jitter
 from inspector.engine.batched import BatchedBackend
 from inspector.engine.scoring import score_documents
 from inspector.engine.weights import SharedModel
@@ -47,7 +48,9 @@ def _reference(gguf: Path, adapter: Path | None, docs: list[list[int]]) -> list[
     for doc in docs:
         llm.reset()
         llm.eval(doc)
-        rows = np.asarray(llm.scores[: len(doc) - 1], dtype=np.float64)
+        # The same decode as the engine's, so under the logit jitter the same noise: this is a bit-exact comparison.
+        same = jitter.rows(np.asarray(llm.scores[: len(doc) - 1], dtype=np.float32), (jitter.SCORE, len(doc)))
+        rows = same.astype(np.float64)
         rows -= rows.max(axis=1, keepdims=True)
         rows -= np.log(np.exp(rows).sum(axis=1, keepdims=True))
         out.append(rows)
@@ -55,6 +58,7 @@ def _reference(gguf: Path, adapter: Path | None, docs: list[list[int]]) -> list[
     return out
 
 
+@pytest.mark.bit_exact
 def test_perplexity_and_drift_match_the_high_level_api(gemma_path: Path) -> None:
     shared = SharedModel(gemma_path, ADAPTER)
     sides = {

@@ -21,6 +21,7 @@ def _rollouts(home: Path, session: str) -> int:
     return int(n)
 
 
+@pytest.mark.bit_exact
 def test_sweep_on_the_demo_pair(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = ["sweep", "--session", "dose", "--scales", "0,1", *FAST, "--target", "0.05"]
     assert main([*args, "--json"]) == 0
@@ -83,6 +84,7 @@ def test_bad_sweeps_are_one_line_and_leave_no_session(
     assert not (home / "sessions" / "bad.duckdb").exists()
 
 
+@pytest.mark.bit_exact
 def test_sweep_with_the_naturalness_panel(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """At strength 0 the organism is its base: no drift at all and a perplexity ratio of exactly 1."""
     from inspector.naturalness import load_documents, load_items
