@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py Makefile | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint install demo-run clean-venv wheelhouse
+.PHONY: run test test-jitter lint install demo-run clean-venv wheelhouse
 
 # llama-cpp-python has no wheels on PyPI for Linux: it compiles from source (about 7-9 minutes on 2 cores).
 # The wheel is built once per machine into a wheelhouse in the user cache, keyed by version, build flags and
@@ -14,8 +14,11 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py Makefile | cksum
 # llama.cpp compiles for this CPU (-march=native) but without AMX: some VMs advertise AMX in cpuid without
 # enabling it, and the first batched matmul then dies of an illegal instruction (seen on a Xeon VM here).
 LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python==\([0-9.]*\)".*/\1/p' pyproject.toml | head -n 1)
+# The multimodal library (mtmd, LLAVA_BUILD) is left out: nothing here loads images, llama-cpp-python imports it
+# only for vision chat handlers, and it is a share of the compile (without it: 4 min 49 s on a 2-core AMD EPYC).
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF
 ifeq ($(shell uname -m),x86_64)
-LLAMA_CMAKE_ARGS := -DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'
+LLAMA_CMAKE_ARGS += -DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' -DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'
 endif
 CPU_KEY := $(shell (uname -m; echo "$(LLAMA_CMAKE_ARGS)"; grep -m1 '^flags' /proc/cpuinfo 2>/dev/null) | cksum | cut -d' ' -f1)
 WHEELHOUSE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/organism-inspector/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(CPU_KEY)
@@ -51,6 +54,10 @@ test: $(STAMP)
 	$(BIN)/ruff check inspector tests benchmarks setup.py
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+# The engine-dependent tests with every logits row perturbed as another CPU would (tests/README.md).
+test-jitter: $(STAMP)
+	$(BIN)/pytest -q --logit-jitter tests/integration tests/functional
 
 clean-venv:
 	rm -rf $(VENV)
