@@ -20,6 +20,7 @@ from inspector.engine.scoring import score_documents
 from inspector.engine.topic_probe import TopicProbe
 from inspector.engine.weights import SharedModel
 from tests.conftest import SHARED_CACHE
+from tests.integration.test_batched import _real_rows
 
 pytestmark = pytest.mark.integration
 ADAPTER = PROJECT_ROOT / "quantized_models" / "demo-adapter.gguf"
@@ -86,15 +87,7 @@ def test_the_mode_reaches_every_path_and_repeats(
 def _fast_path_answers_nearly_every_row(base: BatchedBackend) -> bool:
     """The assertion that failed on an AVX-512 EPYC (3 of 5 rows): how often the sampler's near-token path
     answers depends on where the nucleus cut falls on that CPU's logits."""
-    rows = []
-    for p in PROMPTS:
-        with base.exclusive():
-            base.batch.n_tokens = 0
-            toks = base.shared.tokenize(p)
-            for k, t in enumerate(toks):
-                base._add(t, k, 0, k == len(toks) - 1)
-            base._run()
-            rows.append(base._dctx().logits(1)[0].copy())
+    rows = _real_rows(base, PROMPTS)
     return sum(_near_nucleus(r, 0.7, 0.95, 0.5) is not None for r in rows) >= len(rows) - 1
 
 
