@@ -26,9 +26,9 @@ import numpy.typing as npt
 from inspector.engine.base import EngineError
 
 ENV = "INSPECTOR_LOGIT_JITTER"
-# The noise's standard deviation, in logits (nats before the softmax), when the mode is on without a size. It is
-# the largest per-row spread measured between llama.cpp builds and batch shapes on the demo pair's Gemma file
-# (benchmarks/logit_spread.py; tests/README.md has the table).
+# The noise's standard deviation, in logits (nats before the softmax), when the mode is on without a size. Two
+# jittered paths then differ by 0.14, the middle of the per-row spreads measured between llama.cpp builds and batch
+# shapes on the demo pair's Gemma file (0.09-0.18; benchmarks/logit_spread.py, tests/README.md has the table).
 SIZE = 0.1
 # Embeddings (the topic probe's) are jittered by this fraction of each vector's own RMS, measured the same way.
 EMBED_SIZE = 0.01
