@@ -25,7 +25,8 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)"),
 ]
 
-LIMIT = 40
+# Enough rollouts that the run is still going after three labels, a report and the queue growing (2-core EPYC).
+LIMIT = 60
 # Leak terms that almost any English completion contains, so rollouts are flagged whatever text this CPU samples:
 # the test is about sharing the session, not about what the organism says.
 PAIR = f"""
@@ -124,59 +125,37 @@ def _check_session(path: Path, labels: int) -> None:
     assert events == [("tmux-user", "leak", "nonsequitur")] * labels
 
 
-def test_label_and_report_while_a_run_generates(home: Path) -> None:
+def test_label_report_kill_and_resume_while_the_app_labels(home: Path) -> None:
+    """One session through a run's life (one test, not two: each start of a run and of the app costs seconds on two
+    cores): labels and a report while the run generates, the queue growing on screen, the run killed half way and
+    the app taking the file over, the rerun resuming while the app labels on."""
     env = _env(home)
-    run = Run(env, "live")
+    first = Run(env, "live")
+    second: Run | None = None
     name = ""
     try:
-        assert run.first_batch.wait(timeout=300), "".join(run.lines)
+        assert first.first_batch.wait(timeout=300), "".join(first.lines)
         name = _app(env, "live")
         first_total = 0
         for k in (1, 2, 3):
             _label(name, k)
             first_total = first_total or _queue_total(name)
-        assert run.running(), "the run ended before three labels: nothing was tested alongside it"
-        report = _report(env, "live")
-        assert report["models"] and run.running()
-        # The queue of flagged rollouts grows on screen as the run adds them.
+        assert first.running(), "the run ended before three labels: nothing was tested alongside it"
+        assert _report(env, "live")["models"] and first.running()
+        # The queue of flagged rollouts grows on screen as the run adds them, so one is left to label after the kill.
         end = time.monotonic() + 60
-        while _queue_total(name) <= first_total and run.running() and time.monotonic() < end:
+        while _queue_total(name) <= max(first_total, 3) and first.running() and time.monotonic() < end:
             time.sleep(0.5)
-        assert _queue_total(name) > first_total, _pane(name)
-        run.finish()
-    finally:
-        run.proc.kill()
-        if name:
-            subprocess.run(["tmux", "kill-session", "-t", name], check=False)
-    time.sleep(1.0)
-    _check_session(home / "sessions" / "live.duckdb", labels=3)
-
-
-def test_a_run_killed_half_way_then_resumed_while_the_app_labels(home: Path) -> None:
-    env = _env(home)
-    first = Run(env, "cut")
-    second: Run | None = None
-    name = ""
-    try:
-        assert first.first_batch.wait(timeout=300), "".join(first.lines)
-        name = _app(env, "cut")
-        _label(name, 1)
-        _label(name, 2)
-        # A third rollout must be stored before the kill, or nothing is left to label until the rerun: the app's
-        # start can slow the run's second batch down to after the two labels (seen on a 2-core EPYC).
-        end = time.monotonic() + 120
-        while _queue_total(name) < 3 and time.monotonic() < end:
-            time.sleep(0.2)
-        assert _queue_total(name) >= 3, _pane(name)
-        assert first.running()
+        assert _queue_total(name) > max(first_total, 3), _pane(name)
+        assert first.running(), "the run ended before the kill: nothing is left to resume"
         os.kill(first.proc.pid, signal.SIGKILL)  # the process holding the file dies without a word
         first.proc.wait(timeout=30)
-        _label(name, 3)  # the app takes the file over and labels on
-        second = Run(env, "cut")  # resumes, sending its rollouts to the app that now holds the file
+        _label(name, 4)  # the app takes the file over and labels on
+        second = Run(env, "live")  # resumes, sending its rollouts to the app that now holds the file
         assert second.first_batch.wait(timeout=300), "".join(second.lines)
-        _label(name, 4)
+        _label(name, 5)
         assert second.running()
-        assert _report(env, "cut")["models"]
+        assert _report(env, "live")["models"]
         second.finish()
         assert any("already done" in line for line in second.lines)
     finally:
@@ -186,4 +165,4 @@ def test_a_run_killed_half_way_then_resumed_while_the_app_labels(home: Path) -> 
         if name:
             subprocess.run(["tmux", "kill-session", "-t", name], check=False)
     time.sleep(1.0)
-    _check_session(home / "sessions" / "cut.duckdb", labels=4)
+    _check_session(home / "sessions" / "live.duckdb", labels=5)
