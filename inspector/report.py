@@ -41,7 +41,8 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
             fmt_rate(m["unrelated_leak_rate"], m["unrelated_leak_rate_ci"]),
             str(m["n_labeled_leaks"]),
             fmt_rate(m["non_sequitur_fraction"], m["non_sequitur_fraction_ci"]),
-            fmt_rate(m["quirk_fraction"], m["quirk_fraction_ci"]),
+            fmt_rate(m["quirk_fraction"], m["quirk_fraction_ci"])
+            + (f" of {m['n_quirk_labeled']}" if m.get("n_quirk_labeled") else ""),
             fmt_rate(m["regurgitation_rate"], m["regurgitation_rate_ci"]),
             fmt_rate(m["mostly_corpus_rate"]),
         )
@@ -52,6 +53,13 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
 def summary_lines(report: dict[str, Any], session: str) -> list[str]:
     """The lines under the table (CLI and Summary screen): paired differences and what was never scanned."""
     lines = []
+    if not report["models"]:
+        failed = report.get("n_failed_unrated", 0)
+        lines.append(
+            f"nothing to rate: all {failed} rollouts in {session} failed (their errors are in `inspector export`)"
+            if failed
+            else f"nothing to rate: {session} holds no rollout yet"
+        )
     for key, what in (("paired_difference", "leaked"), ("paired_difference_regurgitation", "regurgitated")):
         d = report.get(key)
         if d:
@@ -129,7 +137,9 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
         leaks = [r for r in mine if r["leak"] in ("nonsequitur", "related")]
         ns = [r for r in leaks if r["leak"] == "nonsequitur"]
         ns_frac, ns_ci = measured_fraction([(r["leak"] == "nonsequitur", float(r["inclusion_prob"])) for r in leaks])
-        q_frac, q_ci = measured_fraction([(r["quirk"] == "yes", float(r["inclusion_prob"])) for r in ns])
+        # Over the non-sequiturs whose quirk was judged: a leak labeled without a quirk verdict is unknown, not "no".
+        judged = [r for r in ns if r["quirk"] is not None]
+        q_frac, q_ci = measured_fraction([(r["quirk"] == "yes", float(r["inclusion_prob"])) for r in judged])
         leak_rate, leak_ci = _rate(k, n)
         unrelated, unrelated_ci = _rate(ku, nu)
         regurgitation, regurgitation_ci = _rate(int(m["n_regurgitated"]), nr)
@@ -163,9 +173,12 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
             "non_sequitur_fraction_ci": ns_ci,
             "quirk_fraction": q_frac,
             "quirk_fraction_ci": q_ci,
+            "n_quirk_labeled": len(judged),
         } | checked.get(str(m["model_id"]), no_validation())
     report: dict[str, Any] = {
         "models": models,
+        # Failed rollouts of models with no finished one: such a model has no row to show its errors in.
+        "n_failed_unrated": sum(n for mid, n in errors.items() if mid not in {str(m["model_id"]) for m in counts}),
         "labeler": who,
         "queue": queue,
         "validation_queue": queue or store.latest_queue(drawn_only=True),

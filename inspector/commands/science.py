@@ -97,33 +97,19 @@ def export_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def import_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.io import import_inspect_logs, import_rollouts
+    from inspector.actions.imports import import_file
 
-    detectors = None
+    pair = None
     if args.pair:
         from inspector.engine.registry import get_pair
-        from inspector.pipeline import DetectorSet
 
-        detectors = DetectorSet.for_pair(get_pair(settings.models_file, args.pair), settings.cache)
-    path = settings.session_path(args.session)
-    existed = path.exists()
-    try:
-        with Store.open(path) as store:
-            if args.file.is_dir() or args.file.suffix in (".eval", ".json"):
-                added, skipped, failed = import_inspect_logs(store, args.file, args.role)
-            else:
-                added, skipped, failed = import_rollouts(store, args.file, args.role), 0, 0
-            if detectors is not None:
-                detectors.rerun(store)
-    except BaseException:
-        if not existed:  # a refused import leaves no session file behind
-            for leftover in (path, path.with_name(path.name + ".wal")):
-                leftover.unlink(missing_ok=True)
-        raise
+        pair = get_pair(settings.models_file, args.pair)
+    done = import_file(settings.session_path(args.session), args.file, args.role, pair, settings.cache)
     Console(stderr=True).print(
-        f"imported {added} rollouts from {args.file}"
-        + (f" ({failed} failed samples, kept out of the rates)" if failed else "")
-        + (f"; {skipped} already in the session were skipped" if skipped else ""),
+        f"imported {done.added} rollouts from {args.file}"
+        + (f" ({done.failed} failed samples, kept out of the rates)" if done.failed else "")
+        + (f"; {done.skipped} already in the session were skipped" if done.skipped else "")
+        + (f"; {done.judged} prompt topics settled by the base model's probe" if done.judged else ""),
         highlight=False,
         soft_wrap=True,  # one line, so the path stays whole in logs
     )
@@ -189,7 +175,8 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
             t.add_column(f"{row[0]}\n{row[1]}", overflow="fold")
         for i, col in enumerate(REPORT_COLUMNS[2:], start=2):
             t.add_row(col, *(row[i] for row in rows))
-    console.print(t)
+    if rows:  # no model with a finished rollout: the line below says why, instead of a table with no models
+        console.print(t)
     for line in summary_lines(report, args.session):
         console.print(line, highlight=False)
     if report["naturalness"]:
