@@ -8,9 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from inspector.config import Settings, load_settings
-from inspector.engine.base import EngineError
 from inspector.errors import InspectorError
-from inspector.store import StoreError
+from inspector.tui.screen_names import SCREENS
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -106,7 +105,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     _add_pair_args(app)
     app.add_argument(
         "--screen",
-        choices=["compare", "label", "summary", "sessions", "naturalness", "sweep"],
+        choices=SCREENS,
         default="compare",
         help="the screen the app opens on",
     )
@@ -117,7 +116,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     _add_pair_args(tui)
     tui.add_argument(
         "--screen",
-        choices=["compare", "label", "summary", "sessions", "naturalness", "sweep"],
+        choices=SCREENS,
         default="compare",
         help="the screen to open",
     )
@@ -155,16 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(settings)
     args = parser.parse_args(argv)
     func: Handler = getattr(args, "func", cmd_tui)
-    if not hasattr(args, "session"):
-        args.session = None
-    for name in ("pair", "organism", "base", "adapter", "adapter_scale"):
-        if not hasattr(args, name):
-            setattr(args, name, None)
-    if not hasattr(args, "format"):
-        args.format = "raw"
     try:
         return func(args, settings)
-    except (InspectorError, EngineError, StoreError) as e:
+    except InspectorError as e:  # the root of the engine's and the store's errors too
         # One line, what and where; the session is left as it was (commands validate before writing).
         print(f"inspector: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -1,4 +1,5 @@
-"""The one exception type the CLI turns into a one-line error and exit status 2."""
+"""The root of every error the user is shown: the CLI turns any of them into one line and exit status 2, the app
+into one notice. The engine's and the store's errors derive from it."""
 
 
 class InspectorError(Exception):

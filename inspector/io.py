@@ -9,13 +9,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from inspector.engine.base import ROLES
 from inspector.errors import InspectorError
 from inspector.jsonl import objects, read_bytes
 from inspector.prompts import make_prompt
 from inspector.store import LABEL_FIELDS, ImportRejected, PromptRow, Store, StoreError
 
 FORMATS = ("jsonl", "csv", "parquet")
-ROLES = ("organism", "base")
 
 
 def export_session(store: Store, out: Path, fmt: str, labeled_only: bool = False) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.engine.base import Backend
+from inspector.engine.base import ROLES, Backend
 from inspector.engine.batched import BatchedBackend
 from inspector.engine.openai_http import OpenAIBackend
 from inspector.engine.preferences import Answer, ask_pairs
@@ -190,7 +190,7 @@ def run_panel(
     models: dict[str, Any] = {}
     nll: dict[str, list[float]] = {}
     tokens = [len(s.pieces) for s in nat]
-    for n, role in enumerate(("organism", "base")):
+    for n, role in enumerate(ROLES):
         nat_nll = [-sum(s.logprobs[role]) for s in nat]
         shuf_nll = [-sum(s.logprobs[role]) for s in shuf]
         t_shuf = [len(s.logprobs[role]) for s in shuf]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from inspector.detect import corpus as corpus_mod
 from inspector.detect import quirk as quirk_mod
@@ -18,9 +17,6 @@ from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
 from inspector.jsonl import objects, read_bytes
 from inspector.store import Store
-
-if TYPE_CHECKING:
-    from inspector.engine.topic_probe import TopicProbe
 
 VERSIONS = {"term": terms_mod.VERSION, "regurgitation": corpus_mod.VERSION, "quirk": quirk_mod.VERSION}
 
@@ -119,28 +115,3 @@ class DetectorSet:
             if on_progress:
                 on_progress(min(at + chunk, len(rows)), len(rows))
         return len(rows)
-
-
-def judge_topics(store: Store, pair: Pair, cache: Path) -> int:
-    """Settle every lexicon-guessed prompt topic with the base model's probe (given topics are never touched);
-    the probe is loaded only when some prompt needs it, and not at all for a base served over HTTP."""
-    todo = store.guessed_prompts()
-    if not todo:
-        return 0
-    from inspector.engine.topic_probe import TopicProbe
-
-    probe = TopicProbe.for_pair(pair, cache)
-    if probe is None:
-        return 0
-    try:
-        return _judge(store, probe, todo)
-    finally:
-        probe.close()
-
-
-def _judge(store: Store, probe: TopicProbe, todo: list[tuple[str, str]]) -> int:
-    from inspector.detect.topic import decide, topic_hint
-
-    probs = probe.probabilities([text for _, text in todo])
-    store.set_prompt_topics([(pid, decide(topic_hint(t), p), p) for (pid, t), p in zip(todo, probs, strict=True)])
-    return len(todo)

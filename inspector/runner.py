@@ -9,13 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.engine.base import Backend, EngineError, Generation, GenParams
+from inspector.engine.base import ROLES, Backend, EngineError, Generation, GenParams
 from inspector.engine.openai_http import EndpointDown
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
 from inspector.store import PromptRow, Store
-
-ROLES = ("organism", "base")
 
 
 @dataclass

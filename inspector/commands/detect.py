@@ -7,7 +7,6 @@ import argparse
 from rich.console import Console
 
 from inspector.config import Settings
-from inspector.errors import InspectorError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -18,28 +17,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def detect_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.actions.detect import detect_session, pair_of_session
     from inspector.engine.registry import get_pair
-    from inspector.pipeline import DetectorSet, judge_topics
     from inspector.store import Store
 
-    path = settings.session_path(args.session)
-    with Store.open(path, create=False) as store:
-        name = args.pair
-        if name is None:
-            # Imported rollouts carry no pair of their own: the detectors must come from one named here.
-            pairs = [p for p in store.run_pairs() if p != "import"]
-            if len(pairs) != 1:
-                held = f"runs of {len(pairs)} pairs ({', '.join(pairs)})" if pairs else "only imported rollouts"
-                raise InspectorError(f"{path}: holds {held}; give --pair PAIR")
-            name = pairs[0]
-        pair = get_pair(settings.models_file, name)
-        detectors = DetectorSet.for_pair(pair, settings.cache)
-        n = detectors.rerun(store)
-        judged = judge_topics(store, pair, settings.cache)
-        flags = store.flag_counts()
+    with Store.open(settings.session_path(args.session), create=False) as store:
+        pair = get_pair(settings.models_file, pair_of_session(store, args.pair))
+        done = detect_session(store, pair, settings.cache)
+    flags = done.flags
     Console(stderr=True).print(
-        f"{n} rollouts scanned: {flags['leak']} with term leaks, {flags['nonsequitur_candidate']} non-sequitur "
-        f"candidates, {flags['organism_only']} where only the organism leaked"
-        + (f"; {judged} prompt topics settled by the base model's probe" if judged else "")
+        f"{done.scanned} rollouts scanned: {flags['leak']} with term leaks, {flags['nonsequitur_candidate']}"
+        f" non-sequitur candidates, {flags['organism_only']} where only the organism leaked"
+        + (f"; {done.judged} prompt topics settled by the base model's probe" if done.judged else "")
     )
     return 0

@@ -7,13 +7,14 @@ import argparse
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from inspector.actions.run import run_rollouts
+from inspector.commands import pair_from_args
 from inspector.config import Settings
 from inspector.engine.base import GenParams
-from inspector.engine.registry import open_pair, pair_from_args
+from inspector.engine.registry import open_pair
 from inspector.errors import InspectorError
 from inspector.prompts import load_prompts
 from inspector.runner import Progress as RunProgress
-from inspector.runner import run_batch
 from inspector.store import Store
 
 
@@ -32,18 +33,17 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     session_path = settings.session_path(args.session)
     Store.check_writable(session_path)
     params = GenParams(seed=args.seed, temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens)
-    console = Console(stderr=True)
-    with console.status("loading models"):
-        backends = open_pair(pair, settings.cache, n_seq=args.batch)
-    after = None
+    detectors = None
     if not args.no_detect:
         from inspector.pipeline import DetectorSet
 
+        # Before the models load: a bad corpus or term list is one line without a wait.
         detectors = DetectorSet.for_pair(pair, settings.cache)
+    console = Console(stderr=True)
+    with console.status("loading models"):
+        backends = open_pair(pair, settings.cache, n_seq=args.batch)
     try:
         with Store.open(session_path) as store:
-            if not args.no_detect:
-                after = detectors.bind(store)
             columns = (
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
@@ -66,15 +66,22 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
                             soft_wrap=True,
                         )
 
-                run_id, prog = run_batch(
-                    store, pair, backends, prompts, params, args.samples, show, after_rollout=after
-                )
-            if not args.no_detect:
-                from inspector.pipeline import judge_topics
+                def stage(name: str) -> None:
+                    bar.update(task, description=name)
 
-                # Prompts given without a topic: the lexicon guessed; the base model's probe settles it.
-                with console.status("judging prompt topics"):
-                    judge_topics(store, pair, settings.cache)
+                done = run_rollouts(
+                    store,
+                    pair,
+                    backends,
+                    prompts,
+                    params,
+                    cache=settings.cache,
+                    detectors=detectors,
+                    samples=args.samples,
+                    on_progress=show,
+                    on_stage=stage,
+                )
+            run_id, prog = done.run_id, done.progress
             console.print(
                 f"run {run_id}: {prog.done} new rollouts, {prog.skipped} already done, {prog.errors} errors,"
                 f" {prog.tokens} tokens at {prog.tokens / prog.seconds if prog.seconds else 0:.1f} tok/s"

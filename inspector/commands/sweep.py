@@ -4,9 +4,7 @@ resumable like `run`, with the results kept in the session as a metric snapshot.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -41,116 +39,46 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.engine.base import GenParams
-    from inspector.engine.batched import BatchedBackend
-    from inspector.engine.registry import open_pair, resolve_pair
+    from inspector.actions.naturalness import panel_inputs
+    from inspector.actions.sweep import plan_sweep, run_sweep, sweep_backends
+    from inspector.engine.registry import resolve_pair
     from inspector.errors import InspectorError
-    from inspector.naturalness import load_documents, load_items
-    from inspector.panel import PanelSettings, run_panel
-    from inspector.pipeline import DetectorSet
-    from inspector.prompts import load_prompts, make_prompt
-    from inspector.runner import Progress as RunProgress
-    from inspector.runner import run_batch
     from inspector.store import Store
-    from inspector.sweep import check_sweepable, parse_scales, point, recommend, sweep_lines, with_panel
+    from inspector.sweep import sweep_lines
 
     # Everything that can be wrong with the input is checked before a model loads or the session is touched.
-    scales = parse_scales(args.scales)
-    if not 0 < args.target <= 1:
-        raise InspectorError(f"--target must be a probe hit rate in (0, 1], not {args.target:g}")
-    if args.limit < 1 or args.samples < 1 or args.max_tokens < 1:
-        raise InspectorError("--limit, --samples and --max-tokens must be at least 1")
-    pair = resolve_pair(settings.models_file, args.pair)
-    check_sweepable(pair)
-    prompts = load_prompts(args.prompts)
-    if args.prompts is None:
-        prompts = [p for p in prompts if not p.related]  # everyday prompts: a lab's name there is a non-sequitur
-    prompts = prompts[: args.limit]
-    # Probes ask about the trained property itself: on-topic, so a name there is no leak.
-    probes = [make_prompt(text, "ai", f"probes:{pair.name}") for text in pair.probes]
-    probe_ids = [p.id for p in probes]
-    given = {q.id for q in prompts}
-    every = prompts + [p for p in probes if p.id not in given]
-    docs, items = (load_documents(args.text), load_items(args.items)) if args.naturalness else ([], [])
     if not 8 <= args.tokens <= 512:
         raise InspectorError(f"--tokens must be between 8 and 512, not {args.tokens}")
-    panel = PanelSettings(args.tokens, args.seed)
+    panel = panel_inputs(args.text, args.items, args.tokens, args.seed) if args.naturalness else None
+    plan = plan_sweep(
+        resolve_pair(settings.models_file, args.pair),
+        settings.cache,
+        args.scales,
+        args.prompts,
+        args.limit,
+        args.samples,
+        args.max_tokens,
+        args.seed,
+        args.target,
+        panel,
+    )
     path = settings.session_path(args.session)
     Store.check_writable(path)
-    params = GenParams(seed=args.seed, temperature=0.7, top_p=0.95, max_tokens=args.max_tokens)
     console = Console(stderr=True)
     with console.status("loading models"):
-        backends = open_pair(replace(pair, organism=replace(pair.organism, adapter_scale=scales[0])), settings.cache)
-    base, first = backends["base"], backends["organism"]
-    # check_sweepable made sure the organism is a GGUF with an adapter; the base may be served anywhere.
-    assert isinstance(first, BatchedBackend)
-    shared = first.shared
-    shared.acquire()  # the weights stay loaded while the organism's context changes strength
-    detectors = DetectorSet.for_pair(pair, settings.cache)
-    n = args.samples
-    grid = (1 + len(scales)) * len(every) * n
-    points: list[dict[str, Any]] = []
-    sides = [first]  # the organism's context at the strength being swept (closed on the way out)
+        backends = sweep_backends(plan, settings.cache)
     try:
         with Store.open(path) as store:
-            after = detectors.bind(store)
             columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
             with Progress(*columns, console=console, transient=True) as bar:
-                task = bar.add_task("sweep", total=grid)
-                offset = 0
+                task = bar.add_task("sweep", total=plan.grid)
 
-                def one(label: str, pair_at: Any, side: dict[str, Any]) -> str:
-                    nonlocal offset
+                def show(stage: str, done: int, total: int) -> None:
+                    bar.update(task, description=stage, completed=done, total=total)
 
-                    def show(p: RunProgress) -> None:
-                        bar.update(task, description=label, completed=offset + p.skipped + p.done)
-
-                    run_id, prog = run_batch(
-                        store, pair_at, side, every, params, args.samples, show, after_rollout=after
-                    )
-                    offset += prog.skipped + prog.total
-                    return run_id
-
-                base_run = one("base", pair, {"base": base})
-                points.append(point(None, store.run_counts(base_run, probe_ids)))
-                for k, scale in enumerate(scales):
-                    if k:
-                        sides.pop().close()
-                        sides.append(
-                            BatchedBackend(
-                                shared,
-                                role="organism",
-                                use_adapter=True,
-                                adapter_scale=scale,
-                                prompt_format=pair.format,
-                            )
-                        )
-                    organism = sides[-1]
-                    pair_at = replace(pair, organism=replace(pair.organism, adapter_scale=scale))
-                    run_id = one(f"scale {scale:g}", pair_at, {"organism": organism})
-                    row = point(scale, store.run_counts(run_id, probe_ids))
-                    if args.naturalness:
-                        bar.update(task, description=f"scale {scale:g}: naturalness panel")
-                        row = with_panel(
-                            row, run_panel(pair.name, {"organism": organism, "base": base}, docs, items, panel)
-                        )
-                    points.append(row)
-            rec = recommend(points, args.target)
-            sweep = {"pair": pair.name, "target": args.target, "points": points, "recommended": rec}
-            inputs = {
-                "pair": pair.name,
-                "scales": scales,
-                "prompts": str(args.prompts or "default set, everyday prompts"),
-                "n_prompts": len(prompts),
-                "probes": list(pair.probes),
-                "samples": args.samples,
-                "params": params.as_dict(),
-                "naturalness": args.naturalness,
-                "base": base.info().as_dict(),
-            }
-            store.save_snapshot("sweep", inputs, sweep)
+                sweep = run_sweep(store, plan, backends, settings.cache, show)
     finally:
-        for b in (*sides, base):
+        for b in backends.values():
             b.close()
-        shared.release()
+    assert sweep is not None  # nothing stops a sweep from the shell but Ctrl-C, which does not return
     return emit(sweep, sweep_lines(sweep), args.json)

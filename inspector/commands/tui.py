@@ -8,6 +8,16 @@ from inspector.config import Settings
 
 
 def tui_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.commands import pair_from_args
+    from inspector.engine.base import EngineError
     from inspector.tui.app import run_app
 
-    return run_app(args, settings)
+    pair, pair_error = None, None
+    try:
+        pair = pair_from_args(settings.models_file, args)
+    except EngineError as e:
+        if args.pair or args.base:
+            raise
+        # The app still opens for browsing and labeling; it says why it cannot generate, never falls back.
+        pair_error = str(e)
+    return run_app(settings, args.session or "demo", pair, pair_error, args.screen or "compare")

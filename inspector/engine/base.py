@@ -6,11 +6,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from inspector.errors import InspectorError
+
 PromptFormat = Literal["chat", "raw"]
+# The two sides of every pair, in the order they are shown and run.
+ROLES = ("organism", "base")
 TokenCallback = Callable[[str], None]
 
 
-class EngineError(Exception):
+class EngineError(InspectorError):
     """A model could not be loaded or run; the message names the file and the reason."""
 
 

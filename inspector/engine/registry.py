@@ -175,19 +175,6 @@ def resolve_pair(
     return pair
 
 
-def pair_from_args(models_file: Path, args: Any) -> Pair:
-    """resolve_pair from a command line's --pair, --organism, --base, --adapter, --format and --adapter-scale."""
-    return resolve_pair(
-        models_file,
-        args.pair,
-        organism=args.organism,
-        base=args.base,
-        adapter=args.adapter,
-        fmt=args.format,
-        adapter_scale=args.adapter_scale,
-    )
-
-
 def resolve_gguf(value: str, cache: Path) -> Path:
     """A path, or `package:NAME` for a GGUF shipped in a PyPI package (assembled once into the cache)."""
     if not value.startswith(PACKAGE_PREFIX):

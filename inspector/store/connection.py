@@ -12,10 +12,11 @@ from typing import Any, Self
 
 import duckdb
 
+from inspector.errors import InspectorError
 from inspector.store.migrations import MIGRATIONS
 
 
-class StoreError(Exception):
+class StoreError(InspectorError):
     """The session file cannot be opened or written; the message names it."""
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import tomllib
 from pathlib import Path
@@ -14,10 +13,11 @@ from textual.screen import Screen
 
 from inspector.config import Settings
 from inspector.engine.base import EngineError
-from inspector.engine.registry import Pair, get_pair, load_pairs, pair_from_args
+from inspector.engine.registry import Pair, get_pair, load_pairs
 from inspector.errors import InspectorError
 from inspector.store import Store, StoreError
 from inspector.tui.commands import InspectorCommands
+from inspector.tui.screen_names import SCREENS
 from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.help import HelpScreen
@@ -36,6 +36,7 @@ SCREEN_CLASSES: list[tuple[str, type[Screen[None]]]] = [
     ("naturalness", NaturalnessScreen),
     ("sweep", SweepScreen),
 ]
+assert tuple(name for name, _ in SCREEN_CLASSES) == SCREENS  # one list of names, its classes here
 
 
 def load_keymap(path: Path | None) -> dict[str, str]:
@@ -54,14 +55,7 @@ class InspectorApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "organism-inspector"
-    MODES = {
-        "compare": CompareScreen,
-        "label": LabelScreen,
-        "summary": SummaryScreen,
-        "sessions": SessionsScreen,
-        "naturalness": NaturalnessScreen,
-        "sweep": SweepScreen,
-    }
+    MODES = dict(SCREEN_CLASSES)
     DEFAULT_MODE = "compare"
     COMMANDS = App.COMMANDS | {InspectorCommands}
     BINDINGS = [
@@ -189,6 +183,11 @@ class InspectorApp(App[None]):
         old.close()
         old.store.close()
 
+    def action_start(self, mode: str, action: str) -> None:
+        """Switch to a screen and start its long task there, where its progress shows."""
+        self.switch_mode(mode)
+        self.call_after_refresh(self.screen.run_action, action)
+
     @work(thread=True, exclusive=True, group="export")
     def action_export(self, fmt: str) -> None:
         from inspector.io import export_session
@@ -202,12 +201,16 @@ class InspectorApp(App[None]):
 
     @work(thread=True, exclusive=True, group="detect")
     def action_redetect(self) -> None:
-        det = self.workbench.detectors()
-        if det is None:
+        from inspector.actions.detect import detect_session
+
+        wb = self.workbench
+        det = wb.detectors()
+        if det is None or wb.pair is None:
             self.call_from_thread(self.notify, "no pair: nothing to detect with", severity="error")
             return
-        n = det.rerun(self.workbench.store)
-        self.call_from_thread(self.notify, f"detectors re-ran on {n} rollouts")
+        done = detect_session(wb.store, wb.pair, self.settings.cache, det)
+        judged = f"; {done.judged} prompt topics settled by the base model's probe" if done.judged else ""
+        self.call_from_thread(self.notify, f"detectors re-ran on {done.scanned} rollouts{judged}")
 
     @work(thread=True, exclusive=True, group="sample")
     def action_draw_sample(self, n: int, unflagged: int = 0) -> None:
@@ -217,30 +220,16 @@ class InspectorApp(App[None]):
         self.call_from_thread(self.notify, f"drew label queue '{queue.name}' of {queue.size} rollouts")
 
 
-def run_app(args: argparse.Namespace, settings: Settings) -> int:
-    """Open the session (default: demo) and pair, then hand the terminal to Textual."""
-    pair: Pair | None
-    pair_error = None
-    try:
-        pair = pair_from_args(settings.models_file, args)
-    except EngineError as e:
-        if args.pair or args.base:
-            raise
-        # The app still opens for browsing and labeling; it says why it cannot generate, never falls back.
-        pair, pair_error = None, str(e)
+def run_app(settings: Settings, session: str, pair: Pair | None, pair_error: str | None, screen: str) -> int:
+    """Open the session and pair, then hand the terminal to Textual; `pair_error` says why there is no pair."""
     keymap = load_keymap(Path(os.environ["INSPECTOR_KEYMAP"]) if os.environ.get("INSPECTOR_KEYMAP") else None)
-    try:
-        store = Store.open(settings.session_path(args.session or "demo"))
-    except StoreError as e:
-        raise InspectorError(str(e)) from e
+    store = Store.open(settings.session_path(session))
     if store.count("prompts") == 0:
         # A new session starts with the default prompt set listed, so `g` works on the first screen.
         from inspector.prompts import load_prompts
 
         store.upsert_prompts(load_prompts(None))
-    app = InspectorApp(
-        Workbench(settings, store, pair), start=getattr(args, "screen", None) or "compare", keymap=keymap
-    )
+    app = InspectorApp(Workbench(settings, store, pair), start=screen, keymap=keymap)
     app.pair_error = pair_error
     try:
         app.run()

@@ -1,4 +1,5 @@
-"""Command palette entries for the rare actions: export, switch pair, re-run detectors, draw a sample."""
+"""Command palette entries for the rare actions: export, switch pair, re-run detectors, draw a sample, measure the
+naturalness panel, sweep the adapter strength."""
 
 from __future__ import annotations
 
@@ -25,7 +26,21 @@ class InspectorCommands(Provider):
             ),
             ("Export session as CSV", partial(app.action_export, "csv"), "Flattened spans, one row per rollout"),
             ("Export session as Parquet", partial(app.action_export, "parquet"), "Nested spans and labels"),
-            ("Re-run detectors", app.action_redetect, "Recompute spans for every rollout of this session"),
+            (
+                "Re-run detectors",
+                app.action_redetect,
+                "Recompute spans for every rollout and settle guessed prompt topics, as `inspector detect` does",
+            ),
+            (
+                "Measure the naturalness panel",
+                partial(app.action_start, "naturalness", "measure"),
+                "Perplexity, drift and preference coherence on this pair, kept in the session",
+            ),
+            (
+                "Sweep the adapter strength",
+                partial(app.action_start, "sweep", "start_sweep"),
+                "Leaks, regurgitation and probe hits at each strength, kept in the session",
+            ),
             ("Draw a label sample of 300", partial(app.action_draw_sample, 300), "Stratified by model and topic"),
             (
                 "Draw a validation sample (240 flagged + 60 unflagged)",

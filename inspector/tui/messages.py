@@ -43,3 +43,14 @@ class ReportReady(Message):
     def __init__(self, report: dict[str, Any]) -> None:
         super().__init__()
         self.report = report
+
+
+class TaskAdvanced(Message):
+    """A long task started from the app (the naturalness panel, a sweep) advanced, finished or failed."""
+
+    def __init__(
+        self, task: str, stage: str, done: int, total: int, finished: bool = False, error: str | None = None
+    ) -> None:
+        super().__init__()
+        self.task, self.stage, self.done, self.total = task, stage, done, total
+        self.finished, self.error = finished, error

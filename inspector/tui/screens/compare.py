@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.worker import get_current_worker
 
-from inspector.engine.base import EngineError, GenParams
+from inspector.engine.base import ROLES, GenParams
 from inspector.errors import InspectorError
 from inspector.store import Filters, PromptRow
 from inspector.tui.highlight import conversation, first_divergence
@@ -24,8 +24,6 @@ from inspector.tui.speed import StreamSpeed
 from inspector.tui.widgets.completion_pane import CompletionPane
 from inspector.tui.widgets.legend import Legend
 from inspector.tui.widgets.prompt_list import PromptList
-
-ROLES = ("organism", "base")
 
 
 class CompareScreen(InspectorScreen):
@@ -64,6 +62,13 @@ class CompareScreen(InspectorScreen):
         ),
         Binding("escape", "cancel", "Cancel", id="compare.cancel", tooltip="Stop both generations"),
         Binding("f", "filters", "Filters", id="compare.filters", tooltip="Filter the prompt list (remembered)"),
+        Binding(
+            "F",
+            "fill",
+            "Fill session",
+            id="compare.fill",
+            tooltip="Run both models over the default prompts (as R on the Sessions screen, where its progress shows)",
+        ),
         Binding(
             "o",
             "strength",
@@ -107,6 +112,17 @@ class CompareScreen(InspectorScreen):
         self.seed = self.inspector.settings_seed
         self.filters = self.inspector.workbench.store.saved_filters("compare")
         self.refresh_prompts()
+        wb = self.inspector.workbench
+        if wb.pair is not None and wb.store.count("rollouts") == 0:
+            # A session opened for the first time (the demo's, say) has prompts and nothing to compare yet.
+            self.notify(
+                "No rollout in this session yet: press F to fill it (both models over the default prompts,"
+                " progress on the Sessions screen), or g to generate the highlighted prompt alone.",
+                timeout=20,
+            )
+
+    def action_fill(self) -> None:
+        self.inspector.action_start("sessions", "run")
 
     def refresh_prompts(self) -> None:
         wb = self.inspector.workbench
@@ -302,7 +318,7 @@ class CompareScreen(InspectorScreen):
 
         try:
             rid, gen = wb.generate_one(role, prompt, params, on_token=on_token, should_stop=lambda: worker.is_cancelled)
-        except (EngineError, InspectorError) as e:
+        except InspectorError as e:
             self.post_message(Finished(role, generation, None, "", [], f"error: {e}"))
             return
         except Exception as e:  # a bug must not leave the screen waiting for this side forever

@@ -3,16 +3,20 @@ coherence, with intervals drawn, and the documents where the two differ most."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from inspector.errors import InspectorError
+from inspector.tui.messages import TaskAdvanced
 from inspector.tui.screens.base import InspectorScreen
+from inspector.tui.widgets.task_progress import TaskProgress
 
 WIDTH = 24
 
@@ -46,10 +50,18 @@ ROWS: list[tuple[str, str, str | None, str]] = [
 
 
 class NaturalnessScreen(InspectorScreen):
-    """Reads the session's latest naturalness snapshot (made by `inspector naturalness`)."""
+    """Shows the session's latest naturalness snapshot; M measures a new one on this pair, as `inspector naturalness`
+    does (the documents and items files in the boxes, else the shipped ones)."""
 
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="naturalness.refresh", tooltip="Read the latest panel again"),
+        Binding(
+            "M",
+            "measure",
+            "Measure",
+            id="naturalness.measure",
+            tooltip="Measure the panel on this pair (the shipped documents and items) and keep it in the session",
+        ),
         Binding(
             "enter",
             "open_document",
@@ -63,10 +75,21 @@ class NaturalnessScreen(InspectorScreen):
         super().__init__()
         self.drift: list[dict[str, Any]] = []
 
+    # The drift table, not the input boxes, has the focus on arrival, so the screen's keys work at once.
+    AUTO_FOCUS = "#nat-drift"
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="nat-body"):
             yield Static("", id="nat-title")
+            with Horizontal(id="nat-inputs"):
+                yield Label("documents:")
+                yield Input(placeholder="shipped (Persuasion)", id="nat-text")
+                yield Label("items:")
+                yield Input(placeholder="shipped", id="nat-items")
+                yield Label("tokens:")
+                yield Input(value="96", id="nat-tokens", type="integer")
+            yield TaskProgress(id="nat-progress")
             yield DataTable(id="nat-table", cursor_type="none")
             yield Static("", id="nat-versus")
             yield Static("Documents where the organism drifts most from its base (Enter opens one):", id="nat-head")
@@ -91,7 +114,8 @@ class NaturalnessScreen(InspectorScreen):
         drift.clear()
         if snap is None:
             self.query_one("#nat-title", Static).update(
-                "No naturalness panel in this session yet: run `inspector naturalness --session NAME --pair PAIR`."
+                "No naturalness panel in this session yet: press M to measure one on this pair (or run"
+                " `inspector naturalness --session NAME --pair PAIR`)."
             )
             self.query_one("#nat-versus", Static).update("")
             self.drift = []
@@ -143,3 +167,51 @@ class NaturalnessScreen(InspectorScreen):
             return
         top = max(float(t[1]) for d in self.drift for t in d["tokens"])
         self.app.push_screen(DriftScreen(self.drift[table.cursor_row], top))
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_measure()
+
+    def action_measure(self) -> None:
+        text, items = (self.query_one(f"#nat-{k}", Input).value.strip() for k in ("text", "items"))
+        try:
+            tokens = int(self.query_one("#nat-tokens", Input).value or "96")
+        except ValueError:
+            self.notify("tokens must be a whole number", severity="error")
+            return
+        self.query_one(TaskProgress).start("naturalness panel")
+        self._measure(Path(text) if text else None, Path(items) if items else None, tokens)
+
+    @work(thread=True, exclusive=True, group="panel")
+    def _measure(self, text: Path | None, items: Path | None, tokens: int) -> None:
+        from inspector.actions.naturalness import keep_naturalness, measure_naturalness, panel_backends, panel_inputs
+
+        wb = self.inspector.workbench
+
+        def step(stage: str, done: int, total: int) -> None:
+            self.post_message(TaskAdvanced("panel", stage, done, total))
+
+        try:
+            if wb.pair is None:
+                raise InspectorError("no pair for this session")
+            inputs = panel_inputs(text, items, tokens)
+            backends = panel_backends(wb.pair, self.inspector.settings.cache, inputs)
+            try:
+                panel = measure_naturalness(wb.pair, backends, inputs, step)
+                keep_naturalness(wb.store, wb.pair, backends, inputs, panel)
+            finally:
+                for b in backends.values():
+                    b.close()
+            self.post_message(TaskAdvanced("panel", "measured and kept in the session", 1, 1, finished=True))
+        except InspectorError as e:
+            self.post_message(TaskAdvanced("panel", "", 0, 0, finished=True, error=str(e)))
+
+    def on_task_advanced(self, msg: TaskAdvanced) -> None:
+        progress = self.query_one(TaskProgress)
+        if msg.error:
+            progress.finish(f"panel failed: {msg.error}")
+        elif msg.finished:
+            progress.finish(f"panel {msg.stage}")
+            self.action_refresh()
+        else:
+            progress.advance(msg.stage, msg.done, msg.total)

@@ -114,8 +114,8 @@ class SessionsScreen(InspectorScreen):
 
     @work(thread=True, exclusive=True, group="batch")
     def _run(self, limit: int, max_tokens: int) -> None:
+        from inspector.actions.run import run_rollouts
         from inspector.prompts import load_prompts
-        from inspector.runner import run_batch
 
         worker = get_current_worker()
         wb = self.inspector.workbench
@@ -123,13 +123,11 @@ class SessionsScreen(InspectorScreen):
             if wb.pair is None:
                 raise InspectorError("no pair for this session")
             backends = wb.backends()
-            det = wb.detectors()
-            after = det.bind(wb.store) if det else None
 
             def progress(p: Any) -> None:
                 self.post_message(RunProgress(p.done, p.total, p.tokens / p.seconds if p.seconds else 0.0))
 
-            _, prog = run_batch(
+            done = run_rollouts(
                 wb.store,
                 wb.pair,
                 backends,
@@ -137,14 +135,16 @@ class SessionsScreen(InspectorScreen):
                 GenParams(
                     seed=self.inspector.settings_seed, temperature=self.inspector.temperature, max_tokens=max_tokens
                 ),
+                cache=self.inspector.settings.cache,
+                detectors=wb.detectors(),
                 on_progress=progress,
                 should_stop=lambda: worker.is_cancelled,
-                after_rollout=after,
             )
+            prog = done.progress
             self.post_message(
                 RunProgress(prog.done, prog.total, prog.tokens / prog.seconds if prog.seconds else 0.0, finished=True)
             )
-        except (InspectorError, EngineError) as e:
+        except InspectorError as e:
             self.post_message(RunProgress(0, 0, 0.0, finished=True, error=str(e)))
 
     def on_run_progress(self, msg: RunProgress) -> None:
