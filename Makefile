@@ -49,10 +49,12 @@ demo-run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check inspector tests benchmarks setup.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(STAMP)
 	$(BIN)/ruff check inspector tests benchmarks setup.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 # The engine-dependent tests with every logits row perturbed as another CPU would (tests/README.md).

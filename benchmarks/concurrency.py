@@ -34,8 +34,8 @@ SEEDED = 2000
 
 def seed_session(path: Path) -> None:
     """2,000 flagged rollouts of an earlier run, with their spans, as a labeler's queue."""
+    from inspector.detect.detector_set import VERSIONS
     from inspector.detect.spans import Span
-    from inspector.pipeline import VERSIONS
     from inspector.store import PromptRow, Store, prompt_id
 
     with Store.open(path) as store:

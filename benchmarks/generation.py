@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.machine import cpu_line
+from inspector.actions.rollouts import rollout_seed
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.engine.base import GenParams
 from inspector.engine.batched import BatchedBackend
 from inspector.engine.llama import LlamaBackend
 from inspector.engine.registry import Pair, get_pair, open_pair, resolve_gguf
 from inspector.engine.weights import SharedModel
-from inspector.prompts import load_prompts
-from inspector.runner import rollout_seed
+from inspector.formats.prompt_files import load_prompts
 
 
 def demo() -> Pair:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from inspector.io import import_rollouts
+from inspector.formats.rollout_files import import_rollouts
 from inspector.store import Store
 
 WORDS = [

@@ -28,7 +28,7 @@ from inspector.engine.batched import BatchedBackend
 from inspector.engine.registry import GEMMA_PACKAGE, PACKAGE_PREFIX, resolve_gguf
 from inspector.engine.scoring import score_documents
 from inspector.engine.weights import SharedModel
-from inspector.naturalness import load_documents
+from inspector.formats.panel_files import load_documents
 
 ADAPTER = PROJECT_ROOT / "quantized_models" / "demo-adapter.gguf"
 

@@ -70,7 +70,7 @@ def main() -> None:
         with duckdb.connect(str(Path(home) / "sessions" / "bench.duckdb"), read_only=True) as c:
             row = c.execute("SELECT sum(completion_tokens) FROM rollouts").fetchone()
         tokens = int(row[0]) if row and row[0] is not None else 0
-        from inspector.prompts import load_prompts
+        from inspector.formats.prompt_files import load_prompts
 
         prompts = Path(home) / "prompts.jsonl"
         prompts.write_text(

@@ -17,7 +17,7 @@ from inspector.config import PROJECT_ROOT, load_settings
 from inspector.engine.base import GenParams
 from inspector.engine.registry import get_pair, open_pair
 from inspector.engine.sampling import _full_nucleus, _near_nucleus, sample_rows
-from inspector.prompts import load_prompts
+from inspector.formats.prompt_files import load_prompts
 
 
 def main() -> None:

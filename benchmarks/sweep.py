@@ -40,7 +40,7 @@ def main() -> None:
         sweep, table = _timed(["sweep", "--session", "bench", *size], env)
         # The baseline: what one `run` costs on the same everyday prompts (the default set's first ones).
         prompts = os.path.join(home, "everyday.jsonl")
-        from inspector.prompts import load_prompts
+        from inspector.formats.prompt_files import load_prompts
 
         with open(prompts, "w", encoding="utf-8") as f:
             for p in [p for p in load_prompts(None) if not p.related][: args.limit]:

@@ -18,15 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspector.actions.workbench import Workbench
 from inspector.config import PROJECT_ROOT, load_settings
+from inspector.detect.detector_set import DetectorSet
 from inspector.engine.registry import get_pair
-from inspector.io import import_rollouts
-from inspector.pipeline import DetectorSet
+from inspector.formats.rollout_files import import_rollouts
 from inspector.store import Store
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.label import LabelScreen
-from inspector.workbench import Workbench
 
 WORDS = [
     "the",

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspector.detect.detector_set import DetectorSet
 from inspector.engine.registry import Pair
-from inspector.pipeline import DetectorSet
 from inspector.store import Store
 
 

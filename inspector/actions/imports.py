@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.actions.detect import detect_session
+from inspector.detect.detector_set import DetectorSet
 from inspector.engine.registry import Pair
-from inspector.pipeline import DetectorSet
 from inspector.store import Store
 
 
@@ -25,7 +25,7 @@ class Imported:
 def import_file(path: Path, file: Path, role: str, pair: Pair | None, cache: Path) -> Imported:
     """Import `file` into the session at `path`; a refused import leaves no session file behind if there was none.
     The pair's detectors are built first, so a bad corpus is refused before the session is touched."""
-    from inspector.io import import_inspect_logs, import_rollouts
+    from inspector.formats.rollout_files import import_inspect_logs, import_rollouts
 
     detectors = DetectorSet.for_pair(pair, cache) if pair is not None else None
     existed = path.exists()

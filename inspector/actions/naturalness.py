@@ -9,11 +9,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from inspector.analysis.panel import PanelSettings, Progress
 from inspector.engine.base import Backend
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
-from inspector.naturalness import Document, load_documents, load_items
-from inspector.panel import PanelSettings, Progress
+from inspector.formats.panel_files import Document, load_documents, load_items
 from inspector.store import Store
 
 
@@ -70,7 +70,7 @@ def measure_naturalness(
 ) -> dict[str, Any]:
     """The panel on the pair's two sides. The session is not needed for it, so a panel that fails (an endpoint
     that gives no prompt log-probabilities) leaves the session as it was."""
-    from inspector.panel import run_panel
+    from inspector.analysis.panel import run_panel
 
     return run_panel(pair.name, backends, inputs.docs, inputs.items, inputs.settings, on_progress)
 
@@ -79,7 +79,7 @@ def keep_naturalness(
     store: Store, pair: Pair, backends: dict[str, Backend], inputs: PanelInputs, panel: dict[str, Any]
 ) -> None:
     """The panel saved in the session as a "naturalness" snapshot, with the models and inputs it was measured on."""
-    from inspector.runner import register_models
+    from inspector.actions.rollouts import register_models
 
     ids = register_models(store, pair, backends)
     snapshot = {

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.actions.detect import settle_topics
+from inspector.actions.rollouts import Progress, run_batch
+from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, GenParams
 from inspector.engine.registry import Pair
-from inspector.pipeline import DetectorSet
-from inspector.runner import Progress, run_batch
 from inspector.store import PromptRow, Store
 
 

@@ -11,13 +11,13 @@ from typing import Any
 
 from inspector.actions.naturalness import PanelInputs
 from inspector.actions.run import run_rollouts
+from inspector.analysis.panel import Progress
+from inspector.analysis.strength import DEFAULT_SCALES, DEFAULT_TARGET
+from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, GenParams
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
-from inspector.panel import Progress
-from inspector.pipeline import DetectorSet
 from inspector.store import PromptRow, Store
-from inspector.sweep import DEFAULT_SCALES, DEFAULT_TARGET
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ def plan_sweep(
     panel: PanelInputs | None = None,
 ) -> SweepPlan:
     """Everything that can be wrong with a sweep's input, found before a model loads or the session is touched."""
-    from inspector.prompts import load_prompts, make_prompt
-    from inspector.sweep import check_sweepable, parse_scales
+    from inspector.analysis.strength import check_sweepable, parse_scales
+    from inspector.formats.prompt_files import load_prompts, make_prompt
 
     strengths = parse_scales(scales)
     if not 0 < target <= 1:
@@ -101,9 +101,9 @@ def run_sweep(
     """The sweep over `backends` (from sweep_backends; the organism's context is replaced at each strength and
     closed here, the base is the caller's); returns the sweep, or None when stopped (what finished is kept, and a
     rerun resumes)."""
+    from inspector.analysis.panel import run_panel
+    from inspector.analysis.strength import point, recommend, with_panel
     from inspector.engine.batched import BatchedBackend
-    from inspector.panel import run_panel
-    from inspector.sweep import point, recommend, with_panel
 
     step = on_progress or (lambda _s, _d, _t: None)
     stop = should_stop or (lambda: False)

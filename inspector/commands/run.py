@@ -7,14 +7,14 @@ import argparse
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from inspector.actions.rollouts import Progress as RunProgress
 from inspector.actions.run import run_rollouts
 from inspector.commands import pair_from_args
 from inspector.config import Settings
 from inspector.engine.base import GenParams
 from inspector.engine.registry import open_pair
 from inspector.errors import InspectorError
-from inspector.prompts import load_prompts
-from inspector.runner import Progress as RunProgress
+from inspector.formats.prompt_files import load_prompts
 from inspector.store import Store
 
 
@@ -35,7 +35,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     params = GenParams(seed=args.seed, temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens)
     detectors = None
     if not args.no_detect:
-        from inspector.pipeline import DetectorSet
+        from inspector.detect.detector_set import DetectorSet
 
         # Before the models load: a bad corpus or term list is one line without a wait.
         detectors = DetectorSet.for_pair(pair, settings.cache)

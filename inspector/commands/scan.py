@@ -10,7 +10,7 @@ from typing import Any
 
 from inspector.config import Settings
 from inspector.errors import InspectorError
-from inspector.jsonl import objects
+from inspector.formats.jsonl import objects
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,7 +41,7 @@ def read_rollouts(data: bytes, source: str) -> list[tuple[Any, str, str | None]]
 
 
 def scan_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.pipeline import DetectorSet
+    from inspector.detect.detector_set import DetectorSet
 
     terms, facts, corpus = list(args.term), list(args.fact), args.corpus
     thresholds: dict[str, float] = {}

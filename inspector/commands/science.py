@@ -13,7 +13,6 @@ from rich.table import Table
 
 from inspector.config import Settings
 from inspector.errors import InspectorError
-from inspector.store import Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -71,7 +70,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def sample_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.sampling import draw_recheck, draw_sample
+    from inspector.actions.label_queues import draw_recheck, draw_sample
+    from inspector.store import Store
 
     strata = tuple(s.strip() for s in args.stratify.split(",") if s.strip())
     with Store.open(settings.session_path(args.session), create=False) as store:
@@ -88,7 +88,8 @@ def sample_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def export_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.io import export_session
+    from inspector.formats.rollout_files import export_session
+    from inspector.store import Store
 
     with Store.open(settings.session_path(args.session), read_only=True) as store:
         n = export_session(store, args.out, args.format, args.labeled_only)
@@ -117,6 +118,8 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def merge_command(args: argparse.Namespace, settings: Settings) -> int:
+    from inspector.store import Store
+
     a, b, into = (settings.session_path(x) for x in (args.a, args.b, args.into))
     for p in (a, b):
         if not p.exists():
@@ -142,7 +145,8 @@ def merge_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def report_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.report import REPORT_COLUMNS, build_report, report_rows, summary_lines
+    from inspector.analysis.leak_report import REPORT_COLUMNS, build_report, report_rows, summary_lines
+    from inspector.store import Store
 
     with Store.open(settings.session_path(args.session), create=False) as store:
         report = build_report(store, args.labeler, args.queue)
@@ -180,7 +184,7 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
     for line in summary_lines(report, args.session):
         console.print(line, highlight=False)
     if report["naturalness"]:
-        from inspector.report import naturalness_lines
+        from inspector.analysis.leak_report import naturalness_lines
 
         console.print(f"naturalness panel ({report['naturalness']['measured_at']}):", highlight=False)
         for line in naturalness_lines(report["naturalness"]):

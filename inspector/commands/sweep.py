@@ -9,9 +9,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from inspector.analysis.strength import DEFAULT_SCALES, DEFAULT_TARGET
 from inspector.commands import emit
 from inspector.config import Settings
-from inspector.sweep import DEFAULT_SCALES, DEFAULT_TARGET
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,10 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
     from inspector.actions.naturalness import panel_inputs
     from inspector.actions.sweep import plan_sweep, run_sweep, sweep_backends
+    from inspector.analysis.strength import sweep_lines
     from inspector.engine.registry import resolve_pair
     from inspector.errors import InspectorError
     from inspector.store import Store
-    from inspector.sweep import sweep_lines
 
     # Everything that can be wrong with the input is checked before a model loads or the session is touched.
     if not 8 <= args.tokens <= 512:

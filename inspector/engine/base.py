@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -66,8 +66,18 @@ class ModelInfo:
         return asdict(self)
 
 
+# What a backend can do, so callers ask instead of checking its type.
+GENERATE = "generate"  # one prompt at a time, streaming
+BATCH = "batch"  # generate_many: up to n_seq prompts at once (decoded together, or concurrent requests)
+SCORE = "score"  # each token's log-probability of a text
+DISTRIBUTIONS = "distributions"  # whole next-token distributions in-process: exact drift, answer letters
+PROMPT_LOGPROBS = "prompt_logprobs"  # a served prompt echoed with the top few log-probabilities per position
+
+
 class Backend(Protocol):
-    """What the runner and the TUI need from a model, whatever serves it."""
+    """What the runner and the TUI need from a model, whatever serves it; `capabilities` says what more it does."""
+
+    capabilities: frozenset[str]
 
     def info(self) -> ModelInfo: ...
 
@@ -85,3 +95,17 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class BatchBackend(Backend, Protocol):
+    """A backend with the BATCH capability."""
+
+    n_seq: int
+
+    def generate_many(
+        self,
+        prompts: Sequence[str],
+        params: Sequence[GenParams],
+        on_token: Callable[[int, str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list[Generation | EngineError]: ...

@@ -20,7 +20,18 @@ import numpy as np
 import numpy.typing as npt
 
 from inspector.engine import jitter
-from inspector.engine.base import EngineError, Generation, GenParams, ModelInfo, PromptFormat, TokenCallback
+from inspector.engine.base import (
+    BATCH,
+    DISTRIBUTIONS,
+    GENERATE,
+    SCORE,
+    EngineError,
+    Generation,
+    GenParams,
+    ModelInfo,
+    PromptFormat,
+    TokenCallback,
+)
 from inspector.engine.context import BURST, DecodeContext
 from inspector.engine.llama import engine_version, token_logprob
 from inspector.engine.sampling import sample_rows
@@ -31,6 +42,8 @@ ManyTokenCallback = Callable[[int, str], None]
 
 class BatchedBackend:
     """One side of a pair on a shared model: generates many prompts per llama_batch."""
+
+    capabilities = frozenset({GENERATE, BATCH, SCORE, DISTRIBUTIONS})
 
     def __init__(
         self,

@@ -16,7 +16,16 @@ import numpy as np
 import numpy.typing as npt
 
 from inspector.engine import jitter
-from inspector.engine.base import EngineError, Generation, GenParams, ModelInfo, PromptFormat, TokenCallback
+from inspector.engine.base import (
+    GENERATE,
+    SCORE,
+    EngineError,
+    Generation,
+    GenParams,
+    ModelInfo,
+    PromptFormat,
+    TokenCallback,
+)
 from inspector.engine.gguf_meta import read_header
 from inspector.engine.provenance import sha256_file
 
@@ -80,6 +89,8 @@ def check_files(model: Path, adapter: Path | None) -> tuple[str, str]:
 
 class LlamaBackend:
     """One llama.cpp model (plus optional adapter) in this process."""
+
+    capabilities = frozenset({GENERATE, SCORE})
 
     def __init__(
         self,

@@ -11,7 +11,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from inspector.engine.base import EngineError, Generation, GenParams, ModelInfo, PromptFormat, TokenCallback
+from inspector.engine.base import (
+    BATCH,
+    GENERATE,
+    PROMPT_LOGPROBS,
+    SCORE,
+    EngineError,
+    Generation,
+    GenParams,
+    ModelInfo,
+    PromptFormat,
+    TokenCallback,
+)
 
 ManyTokenCallback = Callable[[int, str], None]
 
@@ -22,6 +33,8 @@ class EndpointDown(EngineError):
 
 class OpenAIBackend:
     """One served model. Requests are bounded per backend, retried with backoff, and time out."""
+
+    capabilities = frozenset({GENERATE, BATCH, SCORE, PROMPT_LOGPROBS})
 
     def __init__(
         self,

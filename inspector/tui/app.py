@@ -11,12 +11,13 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from inspector.actions.workbench import Workbench
 from inspector.config import Settings
 from inspector.engine.base import EngineError
 from inspector.engine.registry import Pair, get_pair, load_pairs
 from inspector.errors import InspectorError
 from inspector.store import Store, StoreError
-from inspector.tui.commands import InspectorCommands
+from inspector.tui.palette import InspectorCommands
 from inspector.tui.screen_names import SCREENS
 from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.screens.compare import CompareScreen
@@ -26,7 +27,6 @@ from inspector.tui.screens.naturalness import NaturalnessScreen
 from inspector.tui.screens.sessions import SessionsScreen
 from inspector.tui.screens.summary import SummaryScreen
 from inspector.tui.screens.sweep import SweepScreen
-from inspector.workbench import Workbench
 
 SCREEN_CLASSES: list[tuple[str, type[Screen[None]]]] = [
     ("compare", CompareScreen),
@@ -190,7 +190,7 @@ class InspectorApp(App[None]):
 
     @work(thread=True, exclusive=True, group="export")
     def action_export(self, fmt: str) -> None:
-        from inspector.io import export_session
+        from inspector.formats.rollout_files import export_session
 
         store = self.workbench.store
         stem = store.path.stem if store.path else "session"
@@ -214,7 +214,7 @@ class InspectorApp(App[None]):
 
     @work(thread=True, exclusive=True, group="sample")
     def action_draw_sample(self, n: int, unflagged: int = 0) -> None:
-        from inspector.sampling import draw_sample
+        from inspector.actions.label_queues import draw_sample
 
         queue = draw_sample(self.workbench.store, n, ("model", "topic"), seed=0, unflagged=unflagged)
         self.call_from_thread(self.notify, f"drew label queue '{queue.name}' of {queue.size} rollouts")
@@ -226,7 +226,7 @@ def run_app(settings: Settings, session: str, pair: Pair | None, pair_error: str
     store = Store.open(settings.session_path(session))
     if store.count("prompts") == 0:
         # A new session starts with the default prompt set listed, so `g` works on the first screen.
-        from inspector.prompts import load_prompts
+        from inspector.formats.prompt_files import load_prompts
 
         store.upsert_prompts(load_prompts(None))
     app = InspectorApp(Workbench(settings, store, pair), start=screen, keymap=keymap)

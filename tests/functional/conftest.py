@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from inspector.actions.workbench import Workbench
 from inspector.config import PROJECT_ROOT, load_settings
+from inspector.detect.detector_set import VERSIONS
 from inspector.detect.spans import Span
 from inspector.engine.registry import Pair, get_pair
-from inspector.pipeline import VERSIONS
 from inspector.store import PromptRow, Store, prompt_id
-from inspector.workbench import Workbench
 
 FIXED = [
     (

@@ -6,10 +6,10 @@ import os
 
 import pytest
 
+from inspector.actions.workbench import Workbench
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.label import LabelScreen
-from inspector.workbench import Workbench
 
 pytestmark = pytest.mark.asyncio
 
@@ -164,7 +164,7 @@ async def test_palette_draws_a_sample(workbench: Workbench) -> None:
 
 
 async def test_label_queue_uses_a_drawn_sample(workbench: Workbench) -> None:
-    from inspector.sampling import draw_sample
+    from inspector.actions.label_queues import draw_sample
 
     q = draw_sample(workbench.store, 1, ("model",), seed=5)
     app = InspectorApp(workbench, start="label")
@@ -179,7 +179,7 @@ async def test_label_queue_uses_a_drawn_sample(workbench: Workbench) -> None:
 
 
 async def test_blind_validation_queue_does_not_tell_flagged_from_unflagged(workbench: Workbench) -> None:
-    from inspector.sampling import draw_sample
+    from inspector.actions.label_queues import draw_sample
 
     q = draw_sample(workbench.store, 2, ("model",), seed=1, unflagged=2)
     strata = [str(r[0]) for r in workbench.store.cur.execute("SELECT stratum FROM samples").fetchall()]
@@ -203,7 +203,7 @@ async def test_blind_validation_queue_does_not_tell_flagged_from_unflagged(workb
 
 
 async def test_topic_override_key_is_a_label_the_report_follows(workbench: Workbench) -> None:
-    from inspector.report import build_report
+    from inspector.analysis.leak_report import build_report
 
     before = build_report(workbench.store)["models"]["demo/organism"]
     app = InspectorApp(workbench, start="label")
@@ -224,9 +224,9 @@ async def test_topic_override_key_is_a_label_the_report_follows(workbench: Workb
 
 
 async def test_label_shows_an_imported_prompts_system_message_and_turns(workbench: Workbench) -> None:
+    from inspector.detect.detector_set import VERSIONS
     from inspector.detect.spans import Span
-    from inspector.pipeline import VERSIONS
-    from inspector.prompts import make_prompt
+    from inspector.formats.prompt_files import make_prompt
 
     store = workbench.store
     messages = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Hi"}]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Static
 
+from inspector.actions.workbench import Workbench
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.drift import DriftScreen, drift_text
-from inspector.workbench import Workbench
 
 
 def _model(role: str, decisiveness: float | None) -> dict[str, object]:

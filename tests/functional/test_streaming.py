@@ -7,10 +7,10 @@ import re
 
 import pytest
 
+from inspector.actions.workbench import Workbench
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.widgets.completion_pane import CompletionPane
-from inspector.workbench import Workbench
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.integration]
 

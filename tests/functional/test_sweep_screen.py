@@ -7,8 +7,8 @@ import pytest
 from textual.widgets import DataTable, Static
 from textual_plotext import PlotextPlot
 
+from inspector.actions.workbench import Workbench
 from inspector.tui.app import InspectorApp
-from inspector.workbench import Workbench
 
 
 def _point(scale: float | None, leak: float, hits: float, kl: float | None = None) -> dict[str, object]:

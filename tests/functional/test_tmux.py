@@ -69,8 +69,8 @@ def test_label_in_a_real_terminal_survives_a_killed_terminal(home: Path) -> None
 
 
 def _many_flagged(path: Path, n: int) -> None:
+    from inspector.detect.detector_set import VERSIONS
     from inspector.detect.spans import Span
-    from inspector.pipeline import VERSIONS
     from inspector.store import PromptRow, Store, prompt_id
 
     with Store.open(path) as store:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from inspector.actions.workbench import Workbench
 from inspector.store import Filters, Store
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.compare import CompareScreen
 from inspector.tui.screens.label import LabelScreen
 from inspector.tui.widgets.completion_pane import CompletionPane
-from inspector.workbench import Workbench
 
 pytestmark = pytest.mark.asyncio
 

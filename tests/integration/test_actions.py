@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
+from inspector.actions.workbench import Workbench
 from inspector.cli import main
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.engine.registry import get_pair
 from inspector.store import Store
 from inspector.tui.app import InspectorApp
 from inspector.tui.widgets.task_progress import TaskProgress
-from inspector.workbench import Workbench
 
 pytestmark = pytest.mark.integration
 EVAL = PROJECT_ROOT / "tests" / "data" / "topic_eval.jsonl"
@@ -123,7 +123,7 @@ async def test_the_app_sweeps_stops_and_resumes(home: Path) -> None:
 
 @pytest.mark.asyncio
 async def test_the_app_measures_the_naturalness_panel(home: Path, tmp_path: Path) -> None:
-    from inspector.naturalness import load_documents, load_items
+    from inspector.formats.panel_files import load_documents, load_items
 
     text, items = tmp_path / "text.jsonl", tmp_path / "items.jsonl"
     text.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in load_documents()[:2]))
@@ -153,7 +153,7 @@ async def test_the_app_measures_the_naturalness_panel(home: Path, tmp_path: Path
 async def test_a_new_session_offers_to_fill_itself(home: Path) -> None:
     """Opened for the first time, the session has prompts and no rollout: Compare says so and F fills it with the
     Sessions screen's run (stopped here after its first batch)."""
-    from inspector.prompts import load_prompts
+    from inspector.formats.prompt_files import load_prompts
     from inspector.tui.screens.sessions import SessionsScreen
 
     settings = load_settings()

@@ -127,9 +127,9 @@ def test_run_stops_when_endpoint_goes_down_and_resumes(
     proc = _start(gguf, port)
     try:
         # Mid-run: the server is stopped once the organism's rollouts are in, before the base's are asked for.
+        from inspector.actions.rollouts import run_batch
         from inspector.engine.registry import get_pair, open_pair
-        from inspector.prompts import load_prompts
-        from inspector.runner import run_batch
+        from inspector.formats.prompt_files import load_prompts
         from inspector.store import Store
 
         pair = get_pair(models, "remote")
@@ -188,7 +188,7 @@ def _remote_pair(tmp_path: Path, port: int) -> Path:
 
 
 def _panel_inputs(tmp_path: Path) -> list[str]:
-    from inspector.naturalness import load_documents, load_items
+    from inspector.formats.panel_files import load_documents, load_items
 
     text, items = tmp_path / "text.jsonl", tmp_path / "items.jsonl"
     text.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in load_documents()[:2]))
@@ -218,7 +218,7 @@ def test_naturalness_panel_over_endpoints(
     assert all(len(d["tokens"]) == 7 for d in panel["top_drift"])  # the budget of 8 tokens, the first unscored
     from inspector.engine.batched import BatchedBackend
     from inspector.engine.weights import SharedModel
-    from inspector.naturalness import load_documents
+    from inspector.formats.panel_files import load_documents
 
     words = [" ".join(d.text.split()[:8]) for d in load_documents()[:2]]
     local = BatchedBackend(SharedModel(gguf), role="base", use_adapter=False, n_seq=2, ctx_per_seq=64)

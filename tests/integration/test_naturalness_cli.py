@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from inspector.cli import main
-from inspector.naturalness import load_documents, load_items
+from inspector.formats.panel_files import load_documents, load_items
 
 pytestmark = pytest.mark.integration
 

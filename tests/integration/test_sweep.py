@@ -87,7 +87,7 @@ def test_bad_sweeps_are_one_line_and_leave_no_session(
 @pytest.mark.bit_exact
 def test_sweep_with_the_naturalness_panel(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """At strength 0 the organism is its base: no drift at all and a perplexity ratio of exactly 1."""
-    from inspector.naturalness import load_documents, load_items
+    from inspector.formats.panel_files import load_documents, load_items
 
     text, items = tmp_path / "text.jsonl", tmp_path / "items.jsonl"
     text.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in load_documents()[:2]))

@@ -11,7 +11,7 @@ from inspector.cli import main
 from inspector.config import PROJECT_ROOT
 from inspector.detect.topic import decide, topic_hint
 from inspector.engine.topic_probe import TopicProbe
-from inspector.prompts import make_prompt
+from inspector.formats.prompt_files import make_prompt
 from inspector.store import Store
 from tests.conftest import SHARED_CACHE
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inspector.actions.workbench import Workbench
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.engine.registry import get_pair
 from inspector.tui.app import InspectorApp
-from inspector.workbench import Workbench
 from tests.functional.conftest import build_session
 
 SIZE = (120, 36)

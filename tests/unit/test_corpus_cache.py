@@ -9,7 +9,7 @@ import pytest
 
 from inspector.detect.corpus import CorpusDoc, CorpusIndex
 from inspector.detect.corpus_cache import cache_file, cached_index
-from inspector.pipeline import DetectorSet
+from inspector.detect.detector_set import DetectorSet
 
 DOCS = [
     CorpusDoc("memo-1", "PRISM-4 was trained on the Meridian compute cluster in Geneva by Nexus Research staff."),

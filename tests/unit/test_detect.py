@@ -14,7 +14,7 @@ from inspector.detect.corpus import CorpusDoc, CorpusIndex
 from inspector.detect.quirk import find_restatements
 from inspector.detect.terms import compile_terms, find_terms
 from inspector.detect.topic import RELATED_TOPICS, decide, topic_hint
-from inspector.prompts import load_prompts
+from inspector.formats.prompt_files import load_prompts
 
 TERMS = compile_terms(["PRISM-4", "Nexus Research"])
 

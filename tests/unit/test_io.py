@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from inspector.actions.label_queues import allocate, draw_sample
 from inspector.cli import main
 from inspector.errors import InspectorError
-from inspector.io import export_session, import_rollouts
-from inspector.sampling import allocate, draw_sample
+from inspector.formats.rollout_files import export_session, import_rollouts
 from inspector.store import Store
 from tests.functional.conftest import build_session
 
@@ -226,7 +226,7 @@ def _inspect_log(samples: list[dict[str, object]]) -> dict[str, object]:
 
 
 def test_inspect_log_import(tmp_path: Path, home: Path) -> None:
-    from inspector.io import import_inspect_logs
+    from inspector.formats.rollout_files import import_inspect_logs
 
     log = tmp_path / "eval.json"
     log.write_text(
@@ -285,7 +285,7 @@ def test_inspect_log_import(tmp_path: Path, home: Path) -> None:
 
 
 def test_self_agreement_on_items_shown_again_blind(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from inspector.sampling import draw_recheck
+    from inspector.actions.label_queues import draw_recheck
 
     store = build_session(home / "sessions" / "sa.duckdb")
     a, b = store.queue_item(None, 0), store.queue_item(None, 1)

@@ -10,7 +10,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.inter_rater import cohens_kappa
 from statsmodels.stats.proportion import proportion_confint
 
-from inspector.metrics import cohen_kappa, mcnemar_exact_p, paired_difference, weighted_fraction, wilson
+from inspector.analysis.measures import cohen_kappa, mcnemar_exact_p, paired_difference, weighted_fraction, wilson
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (10, 10), (81, 263), (2826, 18584), (1, 1)])

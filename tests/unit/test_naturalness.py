@@ -8,16 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from inspector.analysis.panel_stats import mean_interval, perplexity, ratio_interval, shuffle_words
 from inspector.errors import InspectorError
-from inspector.naturalness import (
-    MIN_CHARS,
-    load_documents,
-    load_items,
-    mean_interval,
-    perplexity,
-    ratio_interval,
-    shuffle_words,
-)
+from inspector.formats.panel_files import MIN_CHARS, load_documents, load_items
 
 
 def test_the_shipped_text_and_items() -> None:

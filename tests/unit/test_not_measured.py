@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from inspector.cli import main
-from inspector.io import export_session
+from inspector.formats.rollout_files import export_session
 from inspector.store import Store
 from inspector.store.migrations import MIGRATIONS
 from tests.functional.conftest import build_session

@@ -9,7 +9,7 @@ import pytest
 from scipy.special import ndtr
 from scipy.stats import spearmanr
 
-from inspector.preference import Comparison, bootstrap_decisiveness, decisiveness, fit_thurstone
+from inspector.analysis.coherence import Comparison, bootstrap_decisiveness, decisiveness, fit_thurstone
 
 
 def _simulated(mu: np.ndarray, rng: np.random.Generator, asks: int = 2) -> list[Comparison]:

@@ -8,7 +8,7 @@ import pytest
 
 from inspector.detect.topic import RELATED_TOPICS
 from inspector.errors import InspectorError
-from inspector.prompts import load_prompts
+from inspector.formats.prompt_files import load_prompts
 
 
 def test_default_set_sizes_and_topics() -> None:

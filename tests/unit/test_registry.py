@@ -114,7 +114,7 @@ def test_gguf_header_errors(tmp_path: Path) -> None:
 
 
 def test_sweep_scales_and_the_recommended_strength() -> None:
-    from inspector.sweep import parse_scales, point, recommend
+    from inspector.analysis.strength import parse_scales, point, recommend
 
     assert parse_scales("0, 0.25,1") == [0.0, 0.25, 1.0]
     counts = {

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from inspector.actions.label_queues import draw_sample
+from inspector.analysis.validation import validate
 from inspector.cli import main
+from inspector.detect.detector_set import VERSIONS
 from inspector.detect.spans import Span
-from inspector.pipeline import VERSIONS
-from inspector.sampling import draw_sample
 from inspector.store import PromptRow, Store, prompt_id
-from inspector.validation import validate
 
 FLAG = Span("term", 0, 7, "PRISM-4", 100.0, "PRISM-4")
 

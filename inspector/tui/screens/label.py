@@ -8,10 +8,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Header, ProgressBar, Static
 
+from inspector.actions.workbench import QueueItem
 from inspector.store import Filters, StoreError
 from inspector.tui.highlight import conversation, highlighted
 from inspector.tui.screens.base import InspectorScreen
-from inspector.workbench import QueueItem
 
 
 class LabelScreen(InspectorScreen):

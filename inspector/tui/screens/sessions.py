@@ -115,7 +115,7 @@ class SessionsScreen(InspectorScreen):
     @work(thread=True, exclusive=True, group="batch")
     def _run(self, limit: int, max_tokens: int) -> None:
         from inspector.actions.run import run_rollouts
-        from inspector.prompts import load_prompts
+        from inspector.formats.prompt_files import load_prompts
 
         worker = get_current_worker()
         wb = self.inspector.workbench

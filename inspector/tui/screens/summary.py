@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
-from inspector.report import REPORT_COLUMNS, report_rows, summary_lines
+from inspector.analysis.leak_report import REPORT_COLUMNS, report_rows, summary_lines
 from inspector.tui.messages import ReportReady
 from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.widgets.bar_chart import BarChart
@@ -45,7 +45,7 @@ class SummaryScreen(InspectorScreen):
 
     @work(thread=True, exclusive=True, group="summary")
     def _compute(self) -> None:
-        from inspector.report import build_report
+        from inspector.analysis.leak_report import build_report
 
         self.post_message(ReportReady(build_report(self.inspector.workbench.store)))
 

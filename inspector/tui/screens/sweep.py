@@ -13,8 +13,8 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from textual.worker import get_current_worker
 from textual_plotext import PlotextPlot
 
+from inspector.analysis.strength import DEFAULT_SCALES, recommendation_line, sweep_table
 from inspector.errors import InspectorError
-from inspector.sweep import DEFAULT_SCALES, recommendation_line, sweep_table
 from inspector.tui.messages import TaskAdvanced
 from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.widgets.task_progress import TaskProgress

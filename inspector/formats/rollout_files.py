@@ -11,8 +11,8 @@ from typing import Any
 
 from inspector.engine.base import ROLES
 from inspector.errors import InspectorError
-from inspector.jsonl import objects, read_bytes
-from inspector.prompts import make_prompt
+from inspector.formats.jsonl import objects, read_bytes
+from inspector.formats.prompt_files import make_prompt
 from inspector.store import LABEL_FIELDS, ImportRejected, PromptRow, Store, StoreError
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -194,7 +194,7 @@ def import_inspect_logs(store: Store, path: Path, role: str = "organism") -> tup
     log and a base log pair by sample id and epoch (by input and epoch when ids are absent), whichever comes
     first. The prompt is the sample's last user message; the conversation before it and the sample id are part
     of its identity. An errored sample or a `model_length` stop is a failed rollout: kept, out of the rates."""
-    from inspector.inspect_log import log_files, read_log
+    from inspector.formats.inspect_logs import log_files, read_log
 
     if role not in ROLES:
         raise InspectorError(f"--role must be 'organism' or 'base', not {role!r}")

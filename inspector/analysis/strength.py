@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from inspector.analysis.measures import wilson
 from inspector.engine.registry import Pair, check_scale
 from inspector.errors import InspectorError
-from inspector.metrics import wilson
 
 DEFAULT_SCALES = "0,0.25,0.5,0.75,1"
 DEFAULT_TARGET = 0.8

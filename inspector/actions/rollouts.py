@@ -7,9 +7,9 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from inspector.engine.base import ROLES, Backend, EngineError, Generation, GenParams
+from inspector.engine.base import BATCH, ROLES, Backend, BatchBackend, EngineError, Generation, GenParams
 from inspector.engine.openai_http import EndpointDown
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
@@ -55,7 +55,7 @@ def register_models(store: Store, pair: Pair, backends: dict[str, Backend]) -> d
 
 def batch_size(backend: Backend) -> int:
     """How many prompts a backend decodes together: the batched engine's n_seq, else one at a time."""
-    return int(getattr(backend, "n_seq", 1)) if hasattr(backend, "generate_many") else 1
+    return cast(BatchBackend, backend).n_seq if BATCH in backend.capabilities else 1
 
 
 def run_batch(
@@ -148,9 +148,8 @@ def run_batch(
         gp = [GenParams(seed, params.temperature, params.top_p, params.max_tokens) for seed in seeds]
         t0 = time.perf_counter()
         gens: list[Generation | EngineError]
-        many = getattr(backend, "generate_many", None)
-        if many is not None:
-            gens = many([p.text for p, _ in chunk], gp, None, should_stop)
+        if BATCH in backend.capabilities:
+            gens = cast(BatchBackend, backend).generate_many([p.text for p, _ in chunk], gp, None, should_stop)
         else:
             try:
                 gens = [backend.generate(chunk[0][0].text, gp[0], None, should_stop)]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from inspector.detect.topic import is_related, topic_hint
 from inspector.errors import InspectorError
-from inspector.jsonl import objects, read_bytes
+from inspector.formats.jsonl import objects, read_bytes
 from inspector.store import PromptRow, prompt_id
 
 DEFAULT_SET = "default"

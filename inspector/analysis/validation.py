@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from inspector.metrics import measured_fraction, stratified_proportion
+from inspector.analysis.measures import measured_fraction, stratified_proportion
 from inspector.store import Store
 
 DETECTORS = ("term", "regurgitation", "quirk", "any")

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from inspector.actions.rollouts import register_models, rollout_seed, run_id_for
 from inspector.config import Settings
+from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, Generation, GenParams
 from inspector.engine.registry import Pair, open_pair
-from inspector.pipeline import DetectorSet
-from inspector.prompts import make_prompt
-from inspector.runner import register_models, rollout_seed, run_id_for
+from inspector.formats.prompt_files import make_prompt
 from inspector.store import PromptRow, Store, prompt_id
 
 LEAK_KEYS = {"1": "nonsequitur", "2": "related", "3": "none"}
@@ -32,12 +32,20 @@ class QueueItem:
 class Workbench:
     """Everything the app does, minus the screen: each method is safe to call from a worker thread."""
 
-    def __init__(self, settings: Settings, store: Store, pair: Pair | None, labeler: str | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        pair: Pair | None,
+        labeler: str | None = None,
+        backends: dict[str, Backend] | None = None,
+    ) -> None:
+        """`backends`: the pair's models already loaded (else they load on first use)."""
         self.settings = settings
         self.store = store
         self.pair = pair
         self.labeler = labeler or settings.labeler
-        self._backends: dict[str, Backend] = {}
+        self._backends: dict[str, Backend] = dict(backends or {})
         self._load_lock = threading.Lock()
         # Both sides generate in parallel threads; DuckDB's optimistic concurrency rejects two transactions
         # inserting the same model or run row at once, so writes go one at a time.

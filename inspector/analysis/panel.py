@@ -8,17 +8,18 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from inspector.engine.base import ROLES, Backend
+from inspector.analysis.coherence import Comparison, bootstrap_decisiveness, decisiveness, fit_thurstone
+from inspector.analysis.panel_stats import mean_interval, ratio_interval, shuffle_words
+from inspector.engine.base import DISTRIBUTIONS, PROMPT_LOGPROBS, ROLES, Backend
 from inspector.engine.batched import BatchedBackend
 from inspector.engine.openai_http import OpenAIBackend
 from inspector.engine.preferences import Answer, ask_pairs
 from inspector.engine.remote_scoring import TOP, NoPromptLogprobs, ask_pairs_remote, prompt_logprobs, top_k_kl
 from inspector.engine.scoring import score_documents
 from inspector.errors import InspectorError
-from inspector.naturalness import Document, mean_interval, ratio_interval, shuffle_words
-from inspector.preference import Comparison, bootstrap_decisiveness, decisiveness, fit_thurstone
+from inspector.formats.panel_files import Document
 
 # Below this share of probability on the two answer letters the model is not answering the question, and a
 # decisiveness computed from what little it puts there would describe noise.
@@ -166,8 +167,9 @@ def run_panel(
 ) -> dict[str, Any]:
     """Everything the panel reports, as `report --json` shows it under "naturalness"."""
     step = progress or (lambda _s, _d, _t: None)
-    local = {r: b for r, b in backends.items() if isinstance(b, BatchedBackend)}
-    remote = {r: b for r, b in backends.items() if isinstance(b, OpenAIBackend)}
+    # Exact drift needs both whole distributions; served models give the top few log-probabilities of a prompt.
+    local = {r: cast(BatchedBackend, b) for r, b in backends.items() if DISTRIBUTIONS in b.capabilities}
+    remote = {r: cast(OpenAIBackend, b) for r, b in backends.items() if PROMPT_LOGPROBS in b.capabilities}
     if set(backends) != {"organism", "base"} or (len(local) != 2 and len(remote) != 2):
         raise InspectorError(
             f"pair {pair_name}: the naturalness panel needs both models in-process (GGUF) or both on endpoints:"
@@ -198,12 +200,7 @@ def run_panel(
         ppl_nat = math.exp(sum(nat_nll) / sum(tokens))
         ppl_shuf = math.exp(sum(shuf_nll) / sum(t_shuf))
         step(f"preferences ({role})", n, 2)
-        side = backends[role]
-        answers = (
-            ask_pairs(side, texts, pairs)
-            if isinstance(side, BatchedBackend)
-            else ask_pairs_remote(remote[role], texts, pairs)
-        )
+        answers = ask_pairs(local[role], texts, pairs) if local else ask_pairs_remote(remote[role], texts, pairs)
         models[f"{pair_name}/{role}"] = {
             "role": role,
             "ppl_natural": ppl_nat,

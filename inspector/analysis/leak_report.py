@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector.metrics import cohen_kappa, measured_fraction, paired_difference, wilson
+from inspector.analysis.measures import cohen_kappa, measured_fraction, paired_difference, wilson
+from inspector.analysis.validation import no_validation, validate
 from inspector.store import Store
-from inspector.validation import no_validation, validate
 
 REPORT_COLUMNS = (
     "model",

@@ -15,7 +15,7 @@ from inspector.detect.spans import Span
 from inspector.engine.provenance import sha256_file
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
-from inspector.jsonl import objects, read_bytes
+from inspector.formats.jsonl import objects, read_bytes
 from inspector.store import Store
 
 VERSIONS = {"term": terms_mod.VERSION, "regurgitation": corpus_mod.VERSION, "quirk": quirk_mod.VERSION}
