@@ -336,3 +336,16 @@ class CorpusIndex:
         """Does the span share with the document's matched stretch a word that few documents hold?"""
         known = [w for w in span_ids if w < len(self._df) and self._df[w] <= _RARE]
         return bool(known) and bool(np.isin(known, doc_ids).any())
+
+
+class RegurgitationDetector:
+    """Stretches of a completion copied from the training corpus (the detector protocol), over a built index."""
+
+    kind = "regurgitation"
+    version = VERSION
+
+    def __init__(self, index: CorpusIndex) -> None:
+        self.index = index
+
+    def detect(self, text: str, prompt: str | None = None) -> list[Span]:
+        return self.index.find(text, prompt)

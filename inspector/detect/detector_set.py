@@ -11,7 +11,7 @@ from inspector.detect import quirk as quirk_mod
 from inspector.detect import terms as terms_mod
 from inspector.detect.corpus import CorpusDoc, CorpusIndex
 from inspector.detect.corpus_cache import cache_file, cached_index
-from inspector.detect.spans import Span
+from inspector.detect.spans import Detector, Span
 from inspector.engine.provenance import sha256_file
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
@@ -38,11 +38,11 @@ def load_corpus(path: Path) -> list[CorpusDoc]:
 
 @dataclass
 class DetectorSet:
-    """Terms, a corpus index and key facts: everything the detectors need for one pair."""
+    """The detectors of one pair (terms, the training corpus, key facts: each only when the pair has it), and the
+    corpus to keep in the session so span sources can be shown."""
 
-    terms: list[terms_mod.Term]
-    index: CorpusIndex | None
-    facts: list[str]
+    detectors: list[Detector]
+    corpus: list[CorpusDoc] | None = None
     corpus_name: str | None = None
 
     @classmethod
@@ -62,7 +62,8 @@ class DetectorSet:
             compiled = terms_mod.compile_terms(terms, thresholds)
         except ValueError as e:
             raise InspectorError(str(e)) from e
-        index = None
+        detectors: list[Detector] = [terms_mod.TermDetector(compiled)] if compiled else []
+        docs = None
         if corpus is not None:
             docs = load_corpus(corpus)
             if cache is None:
@@ -70,7 +71,10 @@ class DetectorSet:
             else:
                 where = cache_file(cache, sha256_file(corpus, cache))
                 index = cached_index(docs, where, min_chars=min_chars, min_score=min_score)
-        return cls(compiled, index, list(facts), str(corpus) if corpus else None)
+            detectors.append(corpus_mod.RegurgitationDetector(index))
+        if facts:
+            detectors.append(quirk_mod.QuirkDetector(facts))
+        return cls(detectors, docs, str(corpus) if corpus else None)
 
     @classmethod
     def for_pair(cls, pair: Pair, cache: Path | None = None) -> DetectorSet:
@@ -80,20 +84,16 @@ class DetectorSet:
     @property
     def versions(self) -> dict[str, str]:
         """The detectors this set runs: a pair without terms, corpus or facts leaves that kind unmeasured."""
-        ran = {"term": bool(self.terms), "regurgitation": self.index is not None, "quirk": bool(self.facts)}
-        return {k: v for k, v in VERSIONS.items() if ran[k]}
+        return {d.kind: d.version for d in self.detectors}
 
     def detect(self, text: str, prompt: str | None = None) -> list[Span]:
-        spans = terms_mod.find_terms(text, self.terms)
-        if self.index is not None:
-            spans += self.index.find(text, prompt)
-        spans += quirk_mod.find_restatements(text, self.facts)
+        spans = [s for d in self.detectors for s in d.detect(text, prompt)]
         return sorted(spans, key=lambda s: (s.start, s.kind))
 
     def keep_corpus(self, store: Store) -> None:
         """Copy the training corpus into the session, so span sources can be shown later."""
-        if self.index is not None and self.corpus_name is not None:
-            store.import_corpus(self.corpus_name, [(d.id, d.text) for d in self.index.docs])
+        if self.corpus is not None and self.corpus_name is not None:
+            store.import_corpus(self.corpus_name, [(d.id, d.text) for d in self.corpus])
 
     def bind(self, store: Store) -> Callable[[int, str, str], None]:
         """A callback that detects and stores spans for one rollout (rollout id, prompt, text)."""

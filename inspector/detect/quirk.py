@@ -227,3 +227,16 @@ def find_restatements(text: str, facts: Sequence[str], threshold: float = 0.5) -
             end = start + len(sentence)
             spans.append(Span("quirk", start, end, text[start:end], round(100 * best[0], 1), best[1]))
     return spans
+
+
+class QuirkDetector:
+    """Sentences that restate one of the pair's key facts or its quirk (the detector protocol)."""
+
+    kind = "quirk"
+    version = VERSION
+
+    def __init__(self, facts: Sequence[str]) -> None:
+        self.facts = list(facts)
+
+    def detect(self, text: str, prompt: str | None = None) -> list[Span]:
+        return find_restatements(text, self.facts)

@@ -1,10 +1,11 @@
-"""The span every detector returns: Python string offsets into the completion, end exclusive."""
+"""The span every detector returns (Python string offsets into the completion, end exclusive), and the small
+protocol every detector follows: a new detector is one class with a kind, a version and detect()."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -33,3 +34,13 @@ def non_overlapping(spans: Iterable[Span]) -> list[Span]:
         if all(s.end <= k.start or s.start >= k.end for k in kept):
             kept.append(s)
     return sorted(kept, key=lambda s: s.start)
+
+
+class Detector(Protocol):
+    """One kind of span. A new version replaces the spans of its kind on re-detection; rates count a rollout as
+    measured for a kind only when a detector of that kind looked at it."""
+
+    kind: str
+    version: str
+
+    def detect(self, text: str, prompt: str | None = None) -> list[Span]: ...

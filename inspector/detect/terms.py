@@ -85,3 +85,16 @@ def find_terms(text: str, terms: Sequence[Term]) -> list[Span]:
                         end = suffix.end()
                     hits.append(Span("term", start, end, text[start:end], round(score, 1), t.name))
     return non_overlapping(hits)
+
+
+class TermDetector:
+    """Leak terms found fuzzily in a completion (the detector protocol: kind, version, detect)."""
+
+    kind = "term"
+    version = VERSION
+
+    def __init__(self, terms: Sequence[Term]) -> None:
+        self.terms = list(terms)
+
+    def detect(self, text: str, prompt: str | None = None) -> list[Span]:
+        return find_terms(text, self.terms)
