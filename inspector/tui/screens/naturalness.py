@@ -207,11 +207,5 @@ class NaturalnessScreen(InspectorScreen):
             self.post_message(TaskAdvanced("panel", "", 0, 0, finished=True, error=str(e)))
 
     def on_task_advanced(self, msg: TaskAdvanced) -> None:
-        progress = self.query_one(TaskProgress)
-        if msg.error:
-            progress.finish(f"panel failed: {msg.error}")
-        elif msg.finished:
-            progress.finish(f"panel {msg.stage}")
+        if self.query_one(TaskProgress).follow(msg):
             self.action_refresh()
-        else:
-            progress.advance(msg.stage, msg.done, msg.total)

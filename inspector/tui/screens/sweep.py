@@ -168,11 +168,5 @@ class SweepScreen(InspectorScreen):
             self.post_message(TaskAdvanced("sweep", "", 0, 0, finished=True, error=str(e)))
 
     def on_task_advanced(self, msg: TaskAdvanced) -> None:
-        progress = self.query_one(TaskProgress)
-        if msg.error:
-            progress.finish(f"sweep failed: {msg.error}")
-        elif msg.finished:
-            progress.finish(f"sweep {msg.stage}")
+        if self.query_one(TaskProgress).follow(msg):
             self.action_refresh()
-        else:
-            progress.advance(msg.stage, msg.done, msg.total)

@@ -6,6 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
+from inspector.tui.messages import TaskAdvanced
+
 
 class TaskProgress(Vertical):
     """Hidden until a task starts; shows its stage and count, then how it ended (the result stays on screen)."""
@@ -32,3 +34,13 @@ class TaskProgress(Vertical):
         bar = self.query_one(ProgressBar)
         bar.update(total=1, progress=1)
         self.query_one(Static).update(text)
+
+    def follow(self, msg: TaskAdvanced) -> bool:
+        """Show what the task's worker posted; True once it has finished well (the screen then reads the result)."""
+        if msg.error:
+            self.finish(f"{msg.task} failed: {msg.error}")
+        elif msg.finished:
+            self.finish(f"{msg.task} {msg.stage}")
+        else:
+            self.advance(msg.stage, msg.done, msg.total)
+        return msg.finished and not msg.error
