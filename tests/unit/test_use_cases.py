@@ -17,7 +17,7 @@ from inspector.engine.registry import Pair, get_pair
 from inspector.errors import InspectorError
 from inspector.formats.prompt_files import make_prompt
 from inspector.store import PromptRow, Store
-from tests.fake_backend import FakeBackend
+from tests.unit.fake_backend import FakeBackend
 
 PARAMS = GenParams(seed=3, temperature=0.7, top_p=0.95, max_tokens=6)
 
