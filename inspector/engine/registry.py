@@ -48,6 +48,7 @@ class Pair:
 
 
 MAX_SCALE = 4.0
+PAIR_KEYS = {"format", "organism", "base", "terms", "corpus", "key_facts", "quirk", "term_thresholds", "probes"}
 
 
 def check_scale(scale: float, where: str) -> float:
@@ -91,9 +92,18 @@ def load_pairs(models_file: Path) -> dict[str, Pair]:
     except tomllib.TOMLDecodeError as e:
         raise EngineError(f"{models_file}: invalid TOML ({e})") from e
     folder = models_file.parent
+    # Every level refuses a key it does not know: a misspelt `quirkk` would otherwise run as a pair with no quirk.
+    if set(data) - {"pairs"}:
+        raise EngineError(f"{models_file}: unknown top-level key(s) {', '.join(sorted(set(data) - {'pairs'}))}")
+    if not isinstance(data.get("pairs", {}), dict):
+        raise EngineError(f"{models_file}: 'pairs' must be a table of pairs")
     pairs: dict[str, Pair] = {}
     for name, raw in (data.get("pairs") or {}).items():
         where = f"{models_file}: pair '{name}'"
+        if not isinstance(raw, dict):
+            raise EngineError(f"{where}: must be a table")
+        if set(raw) - PAIR_KEYS:
+            raise EngineError(f"{where}: unknown key(s) {', '.join(sorted(set(raw) - PAIR_KEYS))}")
         fmt = raw.get("format", "raw")
         if fmt not in ("chat", "raw"):
             raise EngineError(f"{where}: format must be 'chat' or 'raw', not {fmt!r}")

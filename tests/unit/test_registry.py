@@ -53,6 +53,10 @@ def test_missing_adapter_never_falls_back(tmp_path: Path) -> None:
         ("[pairs.x.organism]\ngguf='a'\nadapter='l'\nadapter_scale='big'\n[pairs.x.base]\ngguf='b'\n", "a number"),
         ("[pairs.x.organism]\ngguf='a'\nadapter_scale=0.5\n[pairs.x.base]\ngguf='b'\n", "needs an 'adapter'"),
         ("[pairs.x]\nprobes=['ok', 3]\n[pairs.x.organism]\ngguf='a'\n[pairs.x.base]\ngguf='b'\n", "probes: must be"),
+        # A misspelt pair key used to be ignored: the pair ran as if it had no quirk.
+        ("[pairs.x]\nquirkk='x'\n[pairs.x.organism]\ngguf='a'\n[pairs.x.base]\ngguf='b'\n", "unknown key.s. quirkk"),
+        ("[pairs]\nx = 3\n", "must be a table"),
+        ("[pair.x]\nquirk='x'\n", "unknown top-level key.s. pair"),
     ],
 )
 def test_bad_models_file(tmp_path: Path, text: str, what: str) -> None:
@@ -60,7 +64,8 @@ def test_bad_models_file(tmp_path: Path, text: str, what: str) -> None:
     toml.write_text(text)
     with pytest.raises(EngineError, match=what) as e:
         load_pairs(toml)
-    assert "\n" not in str(e.value) and (what == "invalid TOML" or "pair 'x'" in str(e.value))
+    assert "\n" not in str(e.value) and str(toml) in str(e.value)
+    assert what in ("invalid TOML", "unknown top-level key.s. pair") or "pair 'x'" in str(e.value)
 
 
 def test_adapter_scale_from_the_file_and_the_command_line(tmp_path: Path) -> None:
