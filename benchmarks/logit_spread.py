@@ -70,12 +70,8 @@ def _stepwise(backend: Any, seqs: list[list[int]]) -> list[Rows]:
 
 def _whole(backend: Any, toks: list[int]) -> Rows:
     """The whole text in one decode, every position's logits (the scoring path), rows from PREFIX-1 on."""
-    with backend.exclusive():
-        backend.batch.n_tokens = 0
-        for k, t in enumerate(toks):
-            backend._add(t, k, 0, k >= PREFIX - 1)
-        backend._run()
-        return backend._dctx().logits(len(toks) - PREFIX + 1).copy()
+    rows: Rows = backend.decode_rows(toks, PREFIX - 1)
+    return rows
 
 
 def dump(out: Path) -> None:

@@ -32,13 +32,8 @@ def main() -> None:
     base = sides["base"]
     rows = []
     for p in load_prompts(None)[: args.prompts]:
-        with base.exclusive():  # type: ignore[attr-defined]
-            base.batch.n_tokens = 0  # type: ignore[attr-defined]
-            toks = base.shared.tokenize(p.text)  # type: ignore[attr-defined]
-            for k, t in enumerate(toks):
-                base._add(t, k, 0, k == len(toks) - 1)  # type: ignore[attr-defined]
-            base._run()  # type: ignore[attr-defined]
-            rows.append(base._dctx().logits(1)[0].copy())  # type: ignore[attr-defined]
+        toks = base.shared.tokenize(p.text)  # type: ignore[attr-defined]
+        rows.append(base.decode_rows(toks, len(toks) - 1)[0])  # type: ignore[attr-defined]
     for s in sides.values():
         s.close()
     t, top_p = args.temperature, args.top_p

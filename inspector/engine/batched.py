@@ -132,6 +132,17 @@ class BatchedBackend:
         """The whole context to this side, with its adapter, for work that lays out sequences as it likes."""
         return self._dctx().exclusive(self.scale)
 
+    def decode_rows(self, tokens: Sequence[int], first: int) -> npt.NDArray[np.float32]:
+        """`tokens` decoded as one sequence on the whole context, and the next-token logits after positions
+        `first` to the last, as the engine reads them (the jitter mode's noise included): the rows the sampler and
+        the scorer see, for tests and benchmarks that look at them."""
+        with self.exclusive():
+            self.batch.n_tokens = 0
+            for k, t in enumerate(tokens):
+                self._add(t, k, 0, k >= first)
+            self._run()
+            return self._dctx().logits(len(tokens) - first).copy()
+
     def score(self, text: str) -> list[float]:
         toks = self.shared.tokenize(text)
         if len(toks) > min(self.n_ctx, self.n_batch):
