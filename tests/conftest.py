@@ -62,6 +62,14 @@ def gemma_path() -> Path:
     return resolve_gguf(PACKAGE_PREFIX + GEMMA_PACKAGE, SHARED_CACHE)
 
 
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    """SmolLM2-135M-Instruct: a chat model of the llama architecture (the engine's second architecture)."""
+    from inspector.engine.registry import PACKAGE_PREFIX, SMOLLM2_PACKAGE, resolve_gguf
+
+    return resolve_gguf(PACKAGE_PREFIX + SMOLLM2_PACKAGE, SHARED_CACHE)
+
+
 def _gguf_string(s: str) -> bytes:
     b = s.encode()
     return struct.pack("<Q", len(b)) + b

@@ -149,14 +149,16 @@ class BatchedBackend:
             raise EngineError(
                 f"text of {len(toks)} tokens is longer than the {min(self.n_ctx, self.n_batch)} scored at once"
             )
+        # From the second token of the text on: the first has only BOS (or nothing) before it, which HTTP servers
+        # omit; a model that adds no BOS (SmolLM2) starts its text at position 0.
+        first = self.shared.text_starts_at(toks)
         with self.exclusive():
             self.batch.n_tokens = 0
             for k, t in enumerate(toks):
-                self._add(t, k, 0, 0 < k < len(toks) - 1)
+                self._add(t, k, 0, first <= k < len(toks) - 1)
             self._run()
             out = []
-            # From the second token of the text on: the first has only BOS before it, which HTTP servers omit.
-            for k in range(1, len(toks) - 1):
+            for k in range(first, len(toks) - 1):
                 out.append(token_logprob(self._logits(k), toks[k + 1]))
         return out
 

@@ -213,11 +213,12 @@ class LlamaBackend:
         self.llm.reset()  # type: ignore[no-untyped-call]
         out = []
         n_vocab = self.llm.n_vocab()
+        first = 1 if toks and toks[0] == self.llm.token_bos() else 0  # a model may add no BOS (SmolLM2)
         for k in range(len(toks) - 1):
             # One token per decode, reading that position's logits straight from llama.cpp (llama-cpp-python
             # keeps no per-position rows unless the context was made with logits_all).
             self.llm.eval([toks[k]])
-            if k >= 1:  # from the second token of the text on, as in the batched engine
+            if k >= first:  # from the second token of the text on, as in the batched engine
                 view = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm.ctx, -1), shape=(n_vocab,))
                 row = jitter.row(view, (jitter.HIGH_LEVEL, 1))
                 out.append(token_logprob(row, toks[k + 1]))

@@ -31,6 +31,18 @@ class EndpointDown(EngineError):
     """The server cannot be reached: the run stops (keeping what finished) rather than record failures."""
 
 
+def echoed(logprobs: dict[str, Any], prompt: str) -> int:
+    """How many of an echo's entries are the prompt's own tokens: those that start inside the prompt. The token
+    generated after it is not always there (a model that ends its turn at once, as SmolLM2 does after a full
+    sentence, gets nothing appended), so counting it off the end would drop the prompt's last token."""
+    offsets = logprobs.get("text_offset")
+    values = logprobs.get("token_logprobs") or []
+    own = sum(1 for o in offsets if isinstance(o, int) and o < len(prompt)) if isinstance(offsets, list) else 0
+    if isinstance(offsets, list) and len(offsets) == len(values) and own:
+        return own
+    return max(len(values) - 1, 0)  # no usable offsets: assume one generated token, as the request asks for
+
+
 class OpenAIBackend:
     """One served model. Requests are bounded per backend, retried with backoff, and time out."""
 
@@ -154,9 +166,10 @@ class OpenAIBackend:
         --logits_all True for this, vLLM and llama-server do it as they are)."""
         body = {"model": self.model, "prompt": text, "max_tokens": 1, "echo": True, "logprobs": 1, "temperature": 0.0}
         data = self.post("/completions", body)
-        logprobs = (data["choices"][0].get("logprobs") or {}).get("token_logprobs") or []
-        # Drop the first token (nothing before it) and the one generated token after the echo.
-        return [float(x) for x in logprobs[1:-1] if x is not None]
+        lp = data["choices"][0].get("logprobs") or {}
+        logprobs = lp.get("token_logprobs") or []
+        # Drop the first token (nothing before it) and whatever was generated after the echo.
+        return [float(x) for x in logprobs[1 : echoed(lp, text)] if x is not None]
 
     def generate_many(
         self,

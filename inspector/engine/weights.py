@@ -75,6 +75,11 @@ class SharedModel:
         n = llama_cpp.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
         return buf.value.decode("utf-8", errors="replace") if n >= 0 else None
 
+    def text_starts_at(self, toks: list[int]) -> int:
+        """Where a tokenized text's own tokens begin: after BOS for a model that adds one (Gemma), at 0 for one that
+        adds none (SmolLM2)."""
+        return 1 if toks and toks[0] == llama_cpp.llama_vocab_bos(self.vocab) else 0
+
     def tokenize(self, text: str, bos: bool = True) -> list[int]:
         """Tokens of a text; bos=False for a piece that continues other tokens."""
         data = text.encode("utf-8")

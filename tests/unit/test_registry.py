@@ -135,3 +135,15 @@ def test_sweep_scales_and_the_recommended_strength() -> None:
     rec = recommend(points, 0.8)
     assert rec is not None and rec["scale"] == 0.5 and rec["leak_rate"] == 0.2
     assert recommend(points, 1.0) == recommend(points[::-1], 1.0) and recommend(points[:1], 0.8) is None
+
+
+def test_an_echo_without_a_generated_token_keeps_the_prompts_last_token() -> None:
+    """A served model that ends its turn at once gets nothing appended to the echo (SmolLM2 on llama_cpp.server):
+    the prompt's own entries are those starting inside it, so its last token is not dropped as 'the generated one'."""
+    from inspector.engine.openai_http import echoed
+
+    prompt = "The river ran."
+    ended = {"token_logprobs": [None, -1.0, -2.0, -0.5], "text_offset": [0, 3, 9, 13]}
+    generated = {"token_logprobs": [None, -1.0, -2.0, -0.5, -3.0], "text_offset": [0, 3, 9, 13, 14]}
+    assert echoed(ended, prompt) == 4 and echoed(generated, prompt) == 4
+    assert echoed({"token_logprobs": [None, -1.0, -2.0]}, prompt) == 2  # no offsets: one generated token assumed

