@@ -9,6 +9,7 @@ from pathlib import Path
 
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.registry import Pair
+from inspector.errors import InspectorError
 from inspector.store import Store
 
 
@@ -59,8 +60,6 @@ def detect_session(
 def pair_of_session(store: Store, name: str | None) -> str:
     """The pair named, else the session's only pair: imported rollouts carry none of their own, so a session of
     several pairs, or of imports alone, needs one named."""
-    from inspector.errors import InspectorError
-
     if name is not None:
         return name
     pairs = [p for p in store.run_pairs() if p != "import"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from inspector.actions.naturalness import PanelInputs
+from inspector.actions.naturalness import PanelInputs, measure_naturalness
 from inspector.actions.run import run_rollouts
 from inspector.analysis.panel import Progress
 from inspector.analysis.strength import DEFAULT_SCALES, DEFAULT_TARGET
@@ -101,7 +101,6 @@ def run_sweep(
     """The sweep over `backends` (from sweep_backends; the organism's context is replaced at each strength and
     closed here, the base is the caller's); returns the sweep, or None when stopped (what finished is kept, and a
     rerun resumes)."""
-    from inspector.analysis.panel import run_panel
     from inspector.analysis.strength import point, recommend, with_panel
     from inspector.engine.batched import BatchedBackend
 
@@ -150,10 +149,7 @@ def run_sweep(
             row = point(scale, store.run_counts(run_id, probe_ids))
             if plan.panel is not None:
                 step(f"scale {scale:g}: naturalness panel", offset, plan.grid)
-                sides = {"organism": organism, "base": base}
-                row = with_panel(
-                    row, run_panel(plan.pair.name, sides, plan.panel.docs, plan.panel.items, plan.panel.settings)
-                )
+                row = with_panel(row, measure_naturalness(plan.pair, {"organism": organism, "base": base}, plan.panel))
             points.append(row)
     finally:
         shared.release()

