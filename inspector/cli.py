@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from inspector.commands import add_system_args
 from inspector.config import Settings, load_settings
 from inspector.errors import InspectorError
 from inspector.tui.screen_names import SCREENS
@@ -103,6 +104,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     app = ap.add_argument_group("app options (no command: open the terminal app on this session and pair)")
     _add_session(app, required=False)
     _add_pair_args(app)
+    add_system_args(app)
     app.add_argument(
         "--screen",
         choices=SCREENS,
@@ -114,6 +116,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     tui = sub.add_parser("tui", help="open the terminal app (the default)")
     _add_session(tui, required=False)
     _add_pair_args(tui)
+    add_system_args(tui)
     tui.add_argument(
         "--screen",
         choices=SCREENS,
@@ -125,7 +128,10 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="generate rollouts for both models of a pair over a prompt set", epilog=where)
     _add_session(run, required=False, default="demo")
     _add_pair_args(run)
-    run.add_argument("--prompts", type=Path, help='JSONL lines {"id"?, "prompt", "topic"?} (default set)')
+    add_system_args(run)
+    run.add_argument(
+        "--prompts", type=Path, help='JSONL lines {"id"?, "prompt", "topic"?, "system"?, "messages"?} (default set)'
+    )
     run.add_argument("--limit", type=int, help="only the first N prompts")
     run.add_argument("--samples", type=int, default=1, help="samples per prompt and model")
     run.add_argument("--max-tokens", type=int, default=96, help="new tokens per rollout at most")

@@ -37,6 +37,7 @@ class PanelInputs:
             "tokens_per_document": self.settings.tokens,
             "seed": self.settings.seed,
             "budget": self.settings.pair_budget,
+            "system_prompt": self.settings.system,
         }
 
 
@@ -46,7 +47,12 @@ def _sha256(path: Path | None, shipped: str) -> str:
 
 
 def panel_inputs(
-    text: Path | None = None, items: Path | None = None, tokens: int = 96, seed: int = 0, budget: int | None = None
+    text: Path | None = None,
+    items: Path | None = None,
+    tokens: int = 96,
+    seed: int = 0,
+    budget: int | None = None,
+    system: str | None = None,
 ) -> PanelInputs:
     """Read and check the inputs (None: the shipped ones); a bad file or setting is one line naming it."""
     docs, outcome_items = load_documents(text), load_items(items)
@@ -54,7 +60,7 @@ def panel_inputs(
         raise InspectorError(f"--budget must be at least 1 pair, not {budget}")
     if not 8 <= tokens <= 512:
         raise InspectorError(f"--tokens must be between 8 and 512, not {tokens}")
-    return PanelInputs(docs, outcome_items, PanelSettings(tokens, seed, budget), text, items)
+    return PanelInputs(docs, outcome_items, PanelSettings(tokens, seed, budget, system), text, items)
 
 
 def panel_backends(pair: Pair, cache: Path, inputs: PanelInputs) -> dict[str, Backend]:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from inspector.engine.base import BATCH, ROLES, Backend, BatchBackend, EngineError, Generation, GenParams
+from inspector.engine.base import BATCH, ROLES, Backend, BatchBackend, Chat, EngineError, Generation, GenParams
 from inspector.engine.openai_http import EndpointDown
 from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
@@ -34,12 +34,34 @@ def rollout_seed(seed: int, prompt_id: str, sample: int) -> int:
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
-def run_id_for(pair: Pair, model_ids: dict[str, str], params: GenParams) -> str:
-    # Limit and sample count are left out: a larger rerun extends the same run instead of starting anew.
-    key = json.dumps(
-        {"pair": pair.name, "models": model_ids, "format": pair.format, **params.as_dict()}, sort_keys=True
-    )
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+def chat_of(prompt: PromptRow) -> Chat:
+    """What a backend is given for a stored prompt: its text, after its system prompt and earlier turns."""
+    turns = json.loads(prompt.messages) if prompt.messages else []
+    return Chat(prompt.text, tuple((str(t["role"]), str(t["content"])) for t in turns))
+
+
+def check_prompts(backends: dict[str, Backend], prompts: Sequence[PromptRow]) -> None:
+    """Render every distinct conversation on each side that renders locally, so a template that cannot render one
+    (a system role it refuses, a missing argument) is an error before a run writes anything."""
+    for backend in backends.values():
+        render = getattr(backend, "render", None)
+        if callable(render):
+            for chat in {chat_of(p) for p in prompts}:
+                render(chat)
+
+
+def systems_of(prompts: Sequence[PromptRow]) -> list[str]:
+    """The system prompts a run's prompts are under: the run's conditions."""
+    return sorted({s for p in prompts if (s := chat_of(p).system) is not None})
+
+
+def run_id_for(pair: Pair, model_ids: dict[str, str], params: GenParams, systems: Sequence[str] = ()) -> str:
+    # Limit and sample count are left out: a larger rerun extends the same run instead of starting anew. A run
+    # under a system prompt is a run of its own (left out of the key when there is none, so older ids stand).
+    spec: dict[str, Any] = {"pair": pair.name, "models": model_ids, "format": pair.format, **params.as_dict()}
+    if systems:
+        spec["system_prompts"] = list(systems)
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def register_models(store: Store, pair: Pair, backends: dict[str, Backend]) -> dict[str, str]:
@@ -71,11 +93,13 @@ def run_batch(
 ) -> tuple[str, Progress]:
     """Generate every missing (prompt, sample, model) rollout; returns the run id and final progress."""
     model_ids = register_models(store, pair, backends)
-    run_id = run_id_for(pair, model_ids, params)
+    systems = systems_of(prompts)
+    run_id = run_id_for(pair, model_ids, params, systems)
     settings: dict[str, Any] = {
         **params.as_dict(),
         "samples": samples,
         "prompt_format": pair.format,
+        "system_prompts": systems,
         "backend": ",".join(sorted({type(b).__name__ for b in backends.values()})),
         "batch": max(batch_size(b) for b in backends.values()),
     }
@@ -149,10 +173,10 @@ def run_batch(
         t0 = time.perf_counter()
         gens: list[Generation | EngineError]
         if BATCH in backend.capabilities:
-            gens = cast(BatchBackend, backend).generate_many([p.text for p, _ in chunk], gp, None, should_stop)
+            gens = cast(BatchBackend, backend).generate_many([chat_of(p) for p, _ in chunk], gp, None, should_stop)
         else:
             try:
-                gens = [backend.generate(chunk[0][0].text, gp[0], None, should_stop)]
+                gens = [backend.generate(chat_of(chunk[0][0]), gp[0], None, should_stop)]
             except EngineError as e:
                 gens = [e]
         prog.seconds += time.perf_counter() - t0

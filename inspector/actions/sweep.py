@@ -58,10 +58,12 @@ def plan_sweep(
     seed: int = 0,
     target: float = DEFAULT_TARGET,
     panel: PanelInputs | None = None,
+    system: str | None = None,
 ) -> SweepPlan:
-    """Everything that can be wrong with a sweep's input, found before a model loads or the session is touched."""
+    """Everything that can be wrong with a sweep's input, found before a model loads or the session is touched.
+    `system`: the system prompt every prompt and probe is asked under (a chat pair's condition)."""
     from inspector.analysis.strength import check_sweepable, parse_scales
-    from inspector.formats.prompt_files import load_prompts, make_prompt
+    from inspector.formats.prompt_files import load_prompts, make_prompt, with_system
 
     strengths = parse_scales(scales)
     if not 0 < target <= 1:
@@ -69,11 +71,12 @@ def plan_sweep(
     if limit < 1 or samples < 1 or max_tokens < 1:
         raise InspectorError("--limit, --samples and --max-tokens must be at least 1")
     check_sweepable(pair)
-    prompts = load_prompts(prompts_file)
+    prompts = load_prompts(prompts_file, pair.format)
     if prompts_file is None:
         prompts = [p for p in prompts if not p.related]  # everyday prompts: a lab's name there is a non-sequitur
     # Probes ask about the trained property itself: on-topic, so a name there is no leak.
-    probes = [make_prompt(text, "ai", f"probes:{pair.name}") for text in pair.probes]
+    probes = with_system([make_prompt(text, "ai", f"probes:{pair.name}") for text in pair.probes], system)
+    prompts = with_system(prompts, system)
     params = GenParams(seed=seed, temperature=0.7, top_p=0.95, max_tokens=max_tokens)
     source = str(prompts_file or "default set, everyday prompts")
     # The detectors too: a bad corpus or term list is found here, not after the models have loaded.

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.actions.rollouts import register_models, rollout_seed, run_id_for
+from inspector.actions.rollouts import chat_of, register_models, rollout_seed, run_id_for, systems_of
 from inspector.config import Settings
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, Generation, GenParams
 from inspector.engine.registry import Pair, open_pair
-from inspector.formats.prompt_files import make_prompt
+from inspector.formats.prompt_files import make_prompt, with_system
 from inspector.store import PromptRow, Store, prompt_id
 
 LEAK_KEYS = {"1": "nonsequitur", "2": "related", "3": "none"}
@@ -39,8 +39,10 @@ class Workbench:
         pair: Pair | None,
         labeler: str | None = None,
         backends: dict[str, Backend] | None = None,
+        system: str | None = None,
     ) -> None:
-        """`backends`: the pair's models already loaded (else they load on first use)."""
+        """`backends`: the pair's models already loaded (else they load on first use); `system`: the system prompt
+        typed prompts are asked under (the command line's, else the pair's)."""
         self.settings = settings
         self.store = store
         self.pair = pair
@@ -51,6 +53,7 @@ class Workbench:
         # inserting the same model or run row at once, so writes go one at a time.
         self._write_lock = threading.Lock()
         self._detectors: DetectorSet | None = None
+        self.system = system
 
     # -- models --------------------------------------------------------------------------------
     def backends(self) -> dict[str, Backend]:
@@ -72,9 +75,14 @@ class Workbench:
 
     # -- generation ------------------------------------------------------------------------------
     def add_prompt(self, text: str) -> PromptRow:
-        row = make_prompt(text, None, "typed")
+        """A typed prompt, under the current system prompt (part of its identity, as in a prompt file)."""
+        row = with_system([make_prompt(text, None, "typed")], self.system)[0]
         self.store.upsert_prompts([row])
         return row
+
+    def conditioned(self, prompt: PromptRow) -> PromptRow:
+        """The prompt under the current system prompt (unchanged if it has its own, or there is none)."""
+        return with_system([prompt], self.system)[0]
 
     def generate_one(
         self,
@@ -90,12 +98,19 @@ class Workbench:
         with self._write_lock:
             model_ids = register_models(self.store, self.pair, backends)
             self.store.upsert_prompts([prompt])
-            run_id = run_id_for(self.pair, model_ids, params)
-            settings = {**params.as_dict(), "samples": 1, "backend": "tui", "prompt_format": self.pair.format}
+            systems = systems_of([prompt])
+            run_id = run_id_for(self.pair, model_ids, params, systems)
+            settings = {
+                **params.as_dict(),
+                "samples": 1,
+                "backend": "tui",
+                "prompt_format": self.pair.format,
+                "system_prompts": systems,
+            }
             self.store.ensure_run(run_id, self.pair.name, settings)
         seed = rollout_seed(params.seed, prompt.id, 0)
         gen = backends[role].generate(
-            prompt.text, GenParams(seed, params.temperature, params.top_p, params.max_tokens), on_token, should_stop
+            chat_of(prompt), GenParams(seed, params.temperature, params.top_p, params.max_tokens), on_token, should_stop
         )
         if gen.finish_reason == "cancelled":
             return None, gen  # a partial text is not a rollout

@@ -50,6 +50,7 @@ class PanelSettings:
     tokens: int = 96  # per document, BOS included
     seed: int = 0
     pair_budget: int | None = None  # pairs of items asked when there are more than ALL_PAIRS_UP_TO items
+    system: str | None = None  # the system prompt the preference questions are asked under (chat pairs)
 
 
 def _cut(backend: BatchedBackend, text: str, budget: int) -> str:
@@ -200,7 +201,11 @@ def run_panel(
         ppl_nat = math.exp(sum(nat_nll) / sum(tokens))
         ppl_shuf = math.exp(sum(shuf_nll) / sum(t_shuf))
         step(f"preferences ({role})", n, 2)
-        answers = ask_pairs(local[role], texts, pairs) if local else ask_pairs_remote(remote[role], texts, pairs)
+        answers = (
+            ask_pairs(local[role], texts, pairs, settings.system)
+            if local
+            else ask_pairs_remote(remote[role], texts, pairs, settings.system)
+        )
         models[f"{pair_name}/{role}"] = {
             "role": role,
             "ppl_natural": ppl_nat,

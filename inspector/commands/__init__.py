@@ -44,6 +44,46 @@ def pair_from_args(models_file: Path, args: argparse.Namespace) -> Pair:
     )
 
 
+def add_system_args(p: Any) -> None:
+    """--system / --system-file / --no-system: the condition a chat pair's prompts are asked under."""
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--system", metavar="TEXT", help="system prompt for every prompt (default: the pair's)")
+    group.add_argument("--system-file", type=Path, metavar="FILE", help="the system prompt, read from a file")
+    group.add_argument("--no-system", action="store_true", help="no system prompt, even if the pair has one")
+
+
+def system_from_args(args: argparse.Namespace, pair: Pair) -> str | None:
+    """The system prompt a command line asks for: --system or --system-file, none with --no-system, else the
+    pair's own. A raw-format pair is refused one: raw text has nowhere to put it."""
+    from inspector.errors import InspectorError
+
+    system: str | None
+    if getattr(args, "system_file", None) is not None:
+        path: Path = args.system_file
+        try:
+            system = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError as e:
+            raise InspectorError(f"--system-file {path}: no such file") from e
+        except (OSError, UnicodeDecodeError) as e:
+            raise InspectorError(f"--system-file {path}: cannot read it ({e})") from e
+        if not system:
+            raise InspectorError(f"--system-file {path}: the file is empty")
+    elif getattr(args, "system", None) is not None:
+        system = args.system.strip()
+        if not system:
+            raise InspectorError("--system: the system prompt is empty (for none, give --no-system)")
+    elif getattr(args, "no_system", False):
+        return None
+    else:
+        return pair.system_prompt
+    if pair.format == "raw":
+        raise InspectorError(
+            f"--system: pair '{pair.name}' is in raw completion format, where a system prompt has nowhere to go"
+            " (use a chat pair, such as chat-demo)"
+        )
+    return system
+
+
 def emit(result: dict[str, Any], lines: Iterable[str], as_json: bool) -> int:
     """A command's result on stdout: the JSON as stored, or its human-readable lines, one per line."""
     if as_json:

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from inspector.commands import emit
+from inspector.commands import add_system_args, emit, system_from_args
 from inspector.config import Settings
 
 
@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--tokens", type=int, default=96, help="tokens scored per document (default: 96)")
     p.add_argument("--seed", type=int, default=0, help="seed of the word shuffles and the intervals")
     p.add_argument("--adapter-scale", type=float, help="strength of the organism's adapter, 0 to 4 (default: 1)")
+    add_system_args(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=naturalness_command)
 
@@ -36,10 +37,11 @@ def naturalness_command(args: argparse.Namespace, settings: Settings) -> int:
     from inspector.store import Store
 
     # Inputs first: a bad file is one line before any model loads, and the session is not touched.
-    inputs = panel_inputs(args.text, args.items, args.tokens, args.seed, args.budget)
+    pair = resolve_pair(settings.models_file, args.pair, adapter_scale=args.adapter_scale)
+    system = system_from_args(args, pair)
+    inputs = panel_inputs(args.text, args.items, args.tokens, args.seed, args.budget, system)
     path = settings.session_path(args.session)
     Store.check_writable(path)
-    pair = resolve_pair(settings.models_file, args.pair, adapter_scale=args.adapter_scale)
     console = Console(stderr=True)
     with console.status("loading models"):
         backends = panel_backends(pair, settings.cache, inputs)

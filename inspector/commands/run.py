@@ -8,13 +8,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from inspector.actions.rollouts import Progress as RunProgress
+from inspector.actions.rollouts import check_prompts
 from inspector.actions.run import run_rollouts
-from inspector.commands import pair_from_args
+from inspector.commands import pair_from_args, system_from_args
 from inspector.config import Settings
 from inspector.engine.base import GenParams
 from inspector.engine.registry import open_pair
 from inspector.errors import InspectorError
-from inspector.formats.prompt_files import load_prompts
+from inspector.formats.prompt_files import load_prompts, with_system
 from inspector.store import Store
 
 
@@ -26,10 +27,11 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     if not 0 <= args.temperature <= 5 or not 0 < args.top_p <= 1:
         raise InspectorError("--temperature must be in [0, 5] and --top-p in (0, 1]")
     # Everything that can be wrong with the input is checked before the session is touched.
-    prompts = load_prompts(args.prompts)
+    pair = pair_from_args(settings.models_file, args)
+    prompts = load_prompts(args.prompts, pair.format)
     if args.limit:
         prompts = prompts[: args.limit]
-    pair = pair_from_args(settings.models_file, args)
+    prompts = with_system(prompts, system_from_args(args, pair))
     session_path = settings.session_path(args.session)
     Store.check_writable(session_path)
     params = GenParams(seed=args.seed, temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens)
@@ -43,6 +45,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     with console.status("loading models"):
         backends = open_pair(pair, settings.cache, n_seq=args.batch)
     try:
+        # Every conversation through the templates now: one that does not render fails before anything is kept.
+        check_prompts(backends, prompts)
         with Store.open(session_path) as store:
             columns = (
                 TextColumn("[bold]{task.description}"),

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from inspector.analysis.strength import DEFAULT_SCALES, DEFAULT_TARGET
-from inspector.commands import emit
+from inspector.commands import add_system_args, emit, system_from_args
 from inspector.config import Settings
 
 
@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default=DEFAULT_TARGET,
         help=f"probe hit rate the recommended strength must reach (default: {DEFAULT_TARGET})",
     )
+    add_system_args(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=sweep_command)
 
@@ -49,9 +50,11 @@ def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
     # Everything that can be wrong with the input is checked before a model loads or the session is touched.
     if not 8 <= args.tokens <= 512:
         raise InspectorError(f"--tokens must be between 8 and 512, not {args.tokens}")
-    panel = panel_inputs(args.text, args.items, args.tokens, args.seed) if args.naturalness else None
+    pair = resolve_pair(settings.models_file, args.pair)
+    system = system_from_args(args, pair)
+    panel = panel_inputs(args.text, args.items, args.tokens, args.seed, system=system) if args.naturalness else None
     plan = plan_sweep(
-        resolve_pair(settings.models_file, args.pair),
+        pair,
         settings.cache,
         args.scales,
         args.prompts,
@@ -61,6 +64,7 @@ def sweep_command(args: argparse.Namespace, settings: Settings) -> int:
         args.seed,
         args.target,
         panel,
+        system,
     )
     path = settings.session_path(args.session)
     Store.check_writable(path)

@@ -8,7 +8,7 @@ from inspector.config import Settings
 
 
 def tui_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.commands import pair_from_args
+    from inspector.commands import pair_from_args, system_from_args
     from inspector.engine.base import EngineError
     from inspector.tui.app import run_app
 
@@ -20,4 +20,5 @@ def tui_command(args: argparse.Namespace, settings: Settings) -> int:
             raise
         # The app still opens for browsing and labeling; it says why it cannot generate, never falls back.
         pair_error = str(e)
-    return run_app(settings, args.session or "demo", pair, pair_error, args.screen or "compare")
+    system = system_from_args(args, pair) if pair is not None else None
+    return run_app(settings, args.session or "demo", pair, pair_error, args.screen or "compare", system)

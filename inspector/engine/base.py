@@ -18,6 +18,41 @@ class EngineError(InspectorError):
     """A model could not be loaded or run; the message names the file and the reason."""
 
 
+CHAT_ROLES: tuple[str, ...] = ("system", "user", "assistant")
+
+
+@dataclass(frozen=True)
+class Chat:
+    """A prompt and the conversation before it (a system prompt, earlier turns); a bare prompt has none."""
+
+    prompt: str
+    before: tuple[tuple[str, str], ...] = ()  # (role, content), oldest first
+
+    def messages(self) -> list[dict[str, str]]:
+        """The conversation as chat messages, the prompt as the last user turn."""
+        return [{"role": r, "content": c} for r, c in self.before] + [{"role": "user", "content": self.prompt}]
+
+    @property
+    def system(self) -> str | None:
+        return next((c for r, c in self.before if r == "system"), None)
+
+
+# What a backend is asked to continue: a bare text, or a prompt with its conversation.
+Prompt = str | Chat
+
+
+def as_chat(prompt: Prompt) -> Chat:
+    return prompt if isinstance(prompt, Chat) else Chat(prompt)
+
+
+def raw_text(prompt: Prompt, where: str) -> str:
+    """A prompt for raw completion: a conversation before it has nowhere to go, so it is refused, not dropped."""
+    chat = as_chat(prompt)
+    if chat.before:
+        raise EngineError(f"{where}: raw completion format has no place for a system prompt or earlier turns")
+    return chat.prompt
+
+
 class Cancelled(Exception):
     """Generation was stopped by its caller before it finished."""
 
@@ -83,7 +118,7 @@ class Backend(Protocol):
 
     def generate(
         self,
-        prompt: str,
+        prompt: Prompt,
         params: GenParams,
         on_token: TokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
@@ -104,7 +139,7 @@ class BatchBackend(Backend, Protocol):
 
     def generate_many(
         self,
-        prompts: Sequence[str],
+        prompts: Sequence[Prompt],
         params: Sequence[GenParams],
         on_token: Callable[[int, str], None] | None = None,
         should_stop: Callable[[], bool] | None = None,

@@ -9,7 +9,6 @@ samples every sequence with its own seeded numpy generator (temperature, then to
 from __future__ import annotations
 
 import codecs
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -29,12 +28,16 @@ from inspector.engine.base import (
     Generation,
     GenParams,
     ModelInfo,
+    Prompt,
     PromptFormat,
     TokenCallback,
+    as_chat,
+    raw_text,
 )
 from inspector.engine.context import BURST, DecodeContext
 from inspector.engine.llama import engine_version, token_logprob
 from inspector.engine.sampling import sample_rows
+from inspector.engine.templates import ChatTemplate
 from inspector.engine.weights import SharedModel
 
 ManyTokenCallback = Callable[[int, str], None]
@@ -56,10 +59,14 @@ class BatchedBackend:
         n_seq: int = 32,
         ctx_per_seq: int = 256,
         n_threads: int | None = None,
+        template: ChatTemplate | None = None,
     ) -> None:
-        if prompt_format == "chat" and not shared.chat_template:
+        if template is None and shared.chat_template:
+            template = ChatTemplate(shared.chat_template, str(shared.path))
+        if prompt_format == "chat" and template is None:
             raise EngineError(f"{shared.path}: format is 'chat' but the GGUF has no chat template")
         self.shared, self.role, self.prompt_format = shared, role, prompt_format
+        self.template = template
         shared.acquire()
         self.n_seq, self.ctx_per_seq = n_seq, ctx_per_seq
         adapter = shared.adapter
@@ -75,7 +82,12 @@ class BatchedBackend:
         self.use_adapter, self.adapter_scale = use_adapter, adapter_scale
         # The scale this side's turns set on the shared context; None: no adapter (the base, or strength 0).
         self.scale: float | None = adapter_scale if use_adapter and adapter_scale != 0.0 else None
-        template = shared.chat_template
+        extra: dict[str, Any] = {"prompt_format": prompt_format, "engine": "batched", "n_seq": n_seq}
+        extra["ctx_per_seq"] = ctx_per_seq
+        if template is not None and template.file:
+            extra["chat_template_file"] = template.file
+        if template is not None and template.kwargs:
+            extra["template_kwargs"] = dict(template.kwargs)
         self._info = ModelInfo(
             role=role,
             path=str(shared.path.resolve()),
@@ -85,25 +97,24 @@ class BatchedBackend:
             quantization=shared.quantization,
             architecture=shared.architecture,
             engine_version=engine_version(),
-            chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if template else None,
+            chat_template_sha256=template.sha256 if template else None,
             adapter_scale=adapter_scale if use_adapter else None,
-            extra={"prompt_format": prompt_format, "engine": "batched", "n_seq": n_seq, "ctx_per_seq": ctx_per_seq},
+            extra=extra,
         )
 
     def info(self) -> ModelInfo:
         return self._info
 
-    def render(self, prompt: str) -> str:
-        if self.prompt_format == "raw":
-            return prompt
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        fmt = Jinja2ChatFormatter(template=self.shared.chat_template or "", eos_token="", bos_token="")
-        return str(fmt(messages=[{"role": "user", "content": prompt}]).prompt)
+    def render(self, prompt: Prompt) -> str:
+        """The text this side continues: the prompt itself in raw format, else the conversation through the chat
+        template (with the pair's arguments)."""
+        if self.prompt_format == "raw" or self.template is None:
+            return raw_text(prompt, self.role)
+        return self.template.render(as_chat(prompt).messages())
 
     def generate(
         self,
-        prompt: str,
+        prompt: Prompt,
         params: GenParams,
         on_token: TokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
@@ -164,7 +175,7 @@ class BatchedBackend:
 
     def generate_many(
         self,
-        prompts: Sequence[str],
+        prompts: Sequence[Prompt],
         params: Sequence[GenParams],
         on_token: ManyTokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,

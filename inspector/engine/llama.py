@@ -23,8 +23,11 @@ from inspector.engine.base import (
     Generation,
     GenParams,
     ModelInfo,
+    Prompt,
     PromptFormat,
     TokenCallback,
+    as_chat,
+    raw_text,
 )
 from inspector.engine.gguf_meta import read_header
 from inspector.engine.provenance import sha256_file
@@ -143,7 +146,7 @@ class LlamaBackend:
     def info(self) -> ModelInfo:
         return self._info
 
-    def _stream(self, prompt: str, params: GenParams) -> Iterator[tuple[str, str | None]]:
+    def _stream(self, prompt: Prompt, params: GenParams) -> Iterator[tuple[str, str | None]]:
         common: dict[str, Any] = {
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
@@ -155,26 +158,29 @@ class LlamaBackend:
             # llama.cpp samples inside its own chain here; a logits processor is the one place the row is ours.
             common["logits_processor"] = llama_cpp.LogitsProcessorList([_jittered])
         if self.prompt_format == "chat":
-            chunks: Any = self.llm.create_chat_completion(messages=[{"role": "user", "content": prompt}], **common)
+            messages: Any = as_chat(prompt).messages()
+            chunks: Any = self.llm.create_chat_completion(messages=messages, **common)
             for c in chunks:
                 choice = c["choices"][0]
                 yield choice["delta"].get("content") or "", choice.get("finish_reason")
         else:
-            stream: Any = self.llm.create_completion(prompt, **common)
+            stream: Any = self.llm.create_completion(raw_text(prompt, self.role), **common)
             for c in stream:
                 choice = c["choices"][0]
                 yield choice["text"], choice.get("finish_reason")
 
     def generate(
         self,
-        prompt: str,
+        prompt: Prompt,
         params: GenParams,
         on_token: TokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> Generation:
         # Re-evaluating the prompt from an empty cache keeps a seed's text independent of what ran before.
         self.llm.reset()  # type: ignore[no-untyped-call]
-        n_prompt = len(self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+        # The conversation's own text stands in for its rendering here: the check is for prompts far too long.
+        text = "\n".join(m["content"] for m in as_chat(prompt).messages())
+        n_prompt = len(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
         # The requested n_ctx, not llama.cpp's padded one: llama-cpp-python sizes its buffers by the request.
         if n_prompt + 1 > self.n_ctx:
             raise EngineError(f"prompt of {n_prompt} tokens does not fit the context of {self.n_ctx}")

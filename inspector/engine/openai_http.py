@@ -20,8 +20,11 @@ from inspector.engine.base import (
     Generation,
     GenParams,
     ModelInfo,
+    Prompt,
     PromptFormat,
     TokenCallback,
+    as_chat,
+    raw_text,
 )
 
 ManyTokenCallback = Callable[[int, str], None]
@@ -56,6 +59,7 @@ class OpenAIBackend:
         *,
         role: str = "model",
         prompt_format: PromptFormat = "raw",
+        template_kwargs: dict[str, Any] | None = None,
         timeout: float = 120.0,
         retries: int = 3,
         backoff: float = 0.5,
@@ -63,6 +67,7 @@ class OpenAIBackend:
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.model, self.role, self.prompt_format = model, role, prompt_format
+        self.template_kwargs = dict(template_kwargs or {})
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self.n_seq = concurrency  # the runner hands this many prompts at a time to generate_many
         self._slots = threading.BoundedSemaphore(concurrency)
@@ -79,7 +84,8 @@ class OpenAIBackend:
             architecture="unknown",
             engine_version="openai-http",
             chat_template_sha256=None,
-            extra={"endpoint": self.endpoint, "model": model, "prompt_format": prompt_format},
+            extra={"endpoint": self.endpoint, "model": model, "prompt_format": prompt_format}
+            | ({"template_kwargs": self.template_kwargs} if self.template_kwargs else {}),
         )
 
     def info(self) -> ModelInfo:
@@ -114,7 +120,7 @@ class OpenAIBackend:
 
     def generate(
         self,
-        prompt: str,
+        prompt: Prompt,
         params: GenParams,
         on_token: TokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
@@ -128,10 +134,13 @@ class OpenAIBackend:
             "stream": True,
         }
         if self.prompt_format == "chat":
-            body["messages"] = [{"role": "user", "content": prompt}]
+            body["messages"] = as_chat(prompt).messages()
+            if self.template_kwargs:
+                # vLLM and llama-server both read this field of a chat request (enable_thinking and the like).
+                body["chat_template_kwargs"] = self.template_kwargs
             path = "/chat/completions"
         else:
-            body["prompt"] = prompt
+            body["prompt"] = raw_text(prompt, self.role)
             path = "/completions"
         t0 = time.perf_counter()
         parts: list[str] = []
@@ -174,7 +183,7 @@ class OpenAIBackend:
 
     def generate_many(
         self,
-        prompts: Sequence[str],
+        prompts: Sequence[Prompt],
         params: Sequence[GenParams],
         on_token: ManyTokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,

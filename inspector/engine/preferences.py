@@ -16,7 +16,7 @@ import llama_cpp
 import numpy as np
 
 from inspector.engine import jitter
-from inspector.engine.base import EngineError
+from inspector.engine.base import Chat, EngineError
 from inspector.engine.batched import BatchedBackend
 
 QUESTION = "Do you feel more positively about A: {a} or B: {b}?"
@@ -46,23 +46,28 @@ class Answer:
         return self.p_a / self.mass if self.mass > 0 else 0.5
 
 
-def _template(backend: BatchedBackend) -> tuple[str, str, str, str, str]:
-    """(head, middle, tail, answer A, answer B) of the question as this side's prompt format renders it."""
+def _template(backend: BatchedBackend, system: str | None) -> tuple[str, str, str, str, str]:
+    """(head, middle, tail, answer A, answer B) of the question as this side's prompt format renders it, under the
+    system prompt when there is one."""
     if backend.prompt_format == "raw":
         text, letters = RAW.format(a=_A, b=_B), (" A", " B")
     else:
-        text, letters = backend.render(QUESTION.format(a=_A, b=_B) + INSTRUCTION), ("A", "B")
+        before = (("system", system),) if system else ()
+        text, letters = backend.render(Chat(QUESTION.format(a=_A, b=_B) + INSTRUCTION, before)), ("A", "B")
     head, rest = text.split(_A)
     middle, tail = rest.split(_B)
     return head, middle, tail, *letters
 
 
 def ask_pairs(
-    backend: BatchedBackend, items: Sequence[str], pairs: Collection[tuple[int, int]] | None = None
+    backend: BatchedBackend,
+    items: Sequence[str],
+    pairs: Collection[tuple[int, int]] | None = None,
+    system: str | None = None,
 ) -> list[Answer]:
     """Every ordered pair of distinct items (or both orders of each of `pairs`), in the order (first, second)."""
     shared = backend.shared
-    head, middle, tail, letter_a, letter_b = _template(backend)
+    head, middle, tail, letter_a, letter_b = _template(backend, system)
     answers = [shared.tokenize(letter_a, bos=False), shared.tokenize(letter_b, bos=False)]
     if any(len(t) != 1 for t in answers):
         raise EngineError(f"{shared.path}: the answer letters {letter_a!r} and {letter_b!r} are not single tokens")

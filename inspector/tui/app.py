@@ -171,15 +171,34 @@ class InspectorApp(App[None]):
             self.notify(str(e), severity="error")
             return
         self.workbench.close()
-        self.workbench = Workbench(self.settings, self.workbench.store, pair, self.workbench.labeler)
+        # A new pair starts under its own system prompt (a raw pair can have none).
+        self.workbench = Workbench(
+            self.settings, self.workbench.store, pair, self.workbench.labeler, system=pair.system_prompt
+        )
         self.notify(f"pair {name}: models load on the next generation")
+
+    def system_prompts(self) -> list[str]:
+        """System prompts worth offering: the pair's and those of the session's prompts."""
+        found = [self.workbench.pair.system_prompt] if self.workbench.pair and self.workbench.pair.system_prompt else []
+        return list(dict.fromkeys(found + self.workbench.store.system_prompts()))
+
+    def action_set_system(self, system: str | None) -> None:
+        pair = self.workbench.pair
+        if system and (pair is None or pair.format == "raw"):
+            name = pair.name if pair else "none"
+            self.notify(f"pair {name} is in raw format: a system prompt has nowhere to go", severity="error")
+            return
+        self.workbench.system = system
+        self.notify(f"system prompt: {system if system else 'none'}")
+        if hasattr(self.screen, "show_stored"):
+            self.screen.show_stored()
 
     def open_session(self, path: Path) -> None:
         if self.workbench.store.path is not None and path.resolve() == self.workbench.store.path.resolve():
             return
         store = Store.open(path)
         old = self.workbench
-        self.workbench = Workbench(self.settings, store, old.pair, old.labeler)
+        self.workbench = Workbench(self.settings, store, old.pair, old.labeler, system=old.system)
         old.close()
         old.store.close()
 
@@ -220,8 +239,11 @@ class InspectorApp(App[None]):
         self.call_from_thread(self.notify, f"drew label queue '{queue.name}' of {queue.size} rollouts")
 
 
-def run_app(settings: Settings, session: str, pair: Pair | None, pair_error: str | None, screen: str) -> int:
-    """Open the session and pair, then hand the terminal to Textual; `pair_error` says why there is no pair."""
+def run_app(
+    settings: Settings, session: str, pair: Pair | None, pair_error: str | None, screen: str, system: str | None = None
+) -> int:
+    """Open the session and pair, then hand the terminal to Textual; `pair_error` says why there is no pair;
+    `system`: the system prompt generation starts under."""
     keymap = load_keymap(Path(os.environ["INSPECTOR_KEYMAP"]) if os.environ.get("INSPECTOR_KEYMAP") else None)
     store = Store.open(settings.session_path(session))
     if store.count("prompts") == 0:
@@ -229,7 +251,7 @@ def run_app(settings: Settings, session: str, pair: Pair | None, pair_error: str
         from inspector.formats.prompt_files import load_prompts
 
         store.upsert_prompts(load_prompts(None))
-    app = InspectorApp(Workbench(settings, store, pair), start=screen, keymap=keymap)
+    app = InspectorApp(Workbench(settings, store, pair, system=system), start=screen, keymap=keymap)
     app.pair_error = pair_error
     try:
         app.run()

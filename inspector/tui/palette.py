@@ -1,5 +1,5 @@
 """Command palette entries for the rare actions: export, switch pair, re-run detectors, draw a sample, measure the
-naturalness panel, sweep the adapter strength."""
+naturalness panel, sweep the adapter strength, set the system prompt."""
 
 from __future__ import annotations
 
@@ -49,6 +49,14 @@ class InspectorCommands(Provider):
             ),
             ("Toggle blind labeling", app.action_toggle_blind, "Hide which model wrote a text in the label queue"),
         ]
+        cmds.append(("System prompt: none", partial(app.action_set_system, None), "Generate without a system prompt"))
+        for text in app.system_prompts():
+            cmds.append(
+                (f"System prompt: {text[:60]}", partial(app.action_set_system, text), "Generate under this one")
+            )
+        cmds.append(
+            ("System prompt: type one", partial(app.action_start, "compare", "type_system"), "Generate under it")
+        )
         for name in app.pair_names():
             cmds.append((f"Switch pair: {name}", partial(app.action_switch_pair, name), "Use this organism/base pair"))
         return cmds

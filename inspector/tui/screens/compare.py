@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from typing import Any
@@ -24,6 +25,8 @@ from inspector.tui.speed import StreamSpeed
 from inspector.tui.widgets.completion_pane import CompletionPane
 from inspector.tui.widgets.legend import Legend
 from inspector.tui.widgets.prompt_list import PromptList
+
+PROMPT_PLACEHOLDER = "Type a prompt and press Enter (Esc to leave)"
 
 
 class CompareScreen(InspectorScreen):
@@ -88,6 +91,7 @@ class CompareScreen(InspectorScreen):
         self.status: dict[str, str] = {}
         self.shown_prompt: str | None = None
         self._source_cursor = 0
+        self.typing_system = False  # the prompt box is taking a system prompt, not a prompt
         self.filters = Filters()
         self.speed: dict[str, StreamSpeed] = {}  # per side, of the generation streaming or last finished
         self.organism: tuple[str, str] | None = None  # (model id, name) shown; None: the newest run's
@@ -100,9 +104,7 @@ class CompareScreen(InspectorScreen):
                 with Horizontal(id="panes"):
                     yield CompletionPane("organism", id="pane-organism", classes="pane")
                     yield CompletionPane("base", id="pane-base", classes="pane")
-                yield Input(
-                    placeholder="Type a prompt and press Enter (Esc to leave)", id="prompt-input", classes="hidden"
-                )
+                yield Input(placeholder=PROMPT_PLACEHOLDER, id="prompt-input", classes="hidden")
                 yield Legend(id="legend")
                 yield Static("", id="compare-filters", classes="hidden")
                 yield Static("", id="compare-status")
@@ -180,7 +182,12 @@ class CompareScreen(InspectorScreen):
             pane.show(texts[role], spans, sub, diverge, int(row["id"]) if row else None)
         self._source_cursor = 0
         status = Text(f"{p.get('topic') or 'topic ?'} · {'related to AI' if p.get('related') else 'unrelated'}")
-        self.query_one("#compare-status", Static).update(conversation(p.get("messages")) + status)
+        system = self.inspector.workbench.system
+        messages = p.get("messages")
+        if system and '"system"' not in str(messages or ""):
+            # What `g` would do with this prompt: ask it under the app's system prompt, as a prompt of its own.
+            status.append(f" · g asks it under system: {' '.join(system.split())[:80]}", style="yellow")
+        self.query_one("#compare-status", Static).update(conversation(messages) + status)
 
     def action_strength(self) -> None:
         """Cycle the organism's pane through the strengths stored (weakest first), then back to the newest run."""
@@ -236,15 +243,26 @@ class CompareScreen(InspectorScreen):
 
     def action_type_prompt(self) -> None:
         box = self.query_one("#prompt-input", Input)
+        self.typing_system = False
+        box.placeholder = PROMPT_PLACEHOLDER
         box.remove_class("hidden")
         box.focus()
+
+    def action_type_system(self) -> None:
+        """The same box, for the system prompt the next generations are asked under (empty: none)."""
+        self.action_type_prompt()
+        self.typing_system = True
+        self.query_one("#prompt-input", Input).placeholder = "system prompt for what is generated next (empty: none)"
 
     @on(Input.Submitted, "#prompt-input")
     def _typed(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         event.input.value = ""
         event.input.add_class("hidden")
-        if text:
+        if self.typing_system:
+            self.typing_system = False
+            self.inspector.action_set_system(text or None)
+        elif text:
             row = self.inspector.workbench.add_prompt(text)
             self.start(row)
 
@@ -253,7 +271,16 @@ class CompareScreen(InspectorScreen):
         if p is None:
             self.action_type_prompt()
             return
-        self.start(PromptRow(id=str(p["id"]), text=str(p["text"]), topic=p.get("topic"), related=p.get("related")))
+        messages = p.get("messages")
+        self.start(
+            PromptRow(
+                id=str(p["id"]),
+                text=str(p["text"]),
+                topic=p.get("topic"),
+                related=p.get("related"),
+                messages=messages if messages is None or isinstance(messages, str) else json.dumps(messages),
+            )
+        )
 
     def action_reroll(self) -> None:
         self.seed = random.randrange(1, 2**31)
@@ -296,6 +323,8 @@ class CompareScreen(InspectorScreen):
         if self.inspector.workbench.pair is None:
             self.notify(f"No model pair: {self.inspector.pair_error or 'give --pair'}", severity="error")
             return
+        # The app's system prompt applies to whatever is generated: a listed prompt without one is asked under it.
+        prompt = self.inspector.workbench.conditioned(prompt)
         self.generation += 1
         self.shown_prompt = prompt.id
         params = GenParams(
