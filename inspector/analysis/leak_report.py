@@ -68,6 +68,7 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
                 f"[{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}] · only organism {d['organism_only']}, only base "
                 f"{d['base_only']} · exact McNemar p = {d['mcnemar_exact_p']:.3g} · {d['method']}"
             )
+    lines += condition_lines(report)
     lines += validation_lines(report)
     t = report.get("topic_hint_agreement")
     if t:
@@ -82,6 +83,32 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
             f"— not measured: up to {n} rollouts per model were never scanned; run"
             f" `inspector detect --session {session} --pair PAIR`"
         )
+    return lines
+
+
+def condition_lines(report: dict[str, Any]) -> list[str]:
+    """One line per system prompt the session's prompts were asked under, every model's leak and regurgitation rates
+    side by side and the paired difference; nothing when every prompt was asked without one."""
+    paired = report.get("conditions") or []
+    if all(c["system_prompt"] is None for c in paired):
+        return []
+    lines = []
+    for c in paired:
+        system = c["system_prompt"]
+        head = "no system prompt" if system is None else "system " + repr(" ".join(system.split())[:60])
+        parts = []
+        for name, m in report["models"].items():
+            row = next((x for x in m.get("conditions", []) if x["system_prompt"] == system), None)
+            if row is not None:
+                rate = fmt_rate(row["leak_rate"], row["leak_rate_ci"])
+                parts.append(
+                    f"{name} leaks {row['n_leaks']}/{row['n_scanned']} = {rate}"
+                    f", regurgitates {fmt_rate(row['regurgitation_rate'])}"
+                )
+        d = c.get("paired_difference")
+        if d:
+            parts.append(f"organism − base {d['difference']:+.1%} [{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}]")
+        lines.append(f"{head}: " + " · ".join(parts))
     return lines
 
 
@@ -118,6 +145,55 @@ def _rate(k: int, n: int) -> tuple[float | None, list[float] | None]:
     return (k / n, list(wilson(k, n))) if n else (None, None)
 
 
+def _detector_rates(m: dict[str, Any]) -> dict[str, Any]:
+    """A count row's detector rates with their intervals (a model's, or a model's under one condition)."""
+    n, nu, nr = int(m["n_term_scanned"]), int(m["n_unrelated"]), int(m["n_regurgitation_scanned"])
+    leak_rate, leak_ci = _rate(int(m["n_leaks"]), n)
+    unrelated, unrelated_ci = _rate(int(m["n_unrelated_leaks"]), nu)
+    regurgitation, regurgitation_ci = _rate(int(m["n_regurgitated"]), nr)
+    mostly, mostly_ci = _rate(int(m["n_mostly_corpus"]), nr)
+    return {
+        "n_rollouts": int(m["n_rollouts"]),
+        # Rates are over the rollouts a detector looked at; the rest are "not measured" (see not_scanned).
+        "n_scanned": n,
+        "n_leaks": int(m["n_leaks"]),
+        "leak_rate": leak_rate,
+        "leak_rate_ci": leak_ci,
+        "n_unrelated": nu,
+        "unrelated_leak_rate": unrelated,
+        "unrelated_leak_rate_ci": unrelated_ci,
+        "n_regurgitation_scanned": nr,
+        "regurgitation_rate": regurgitation,
+        "regurgitation_rate_ci": regurgitation_ci,
+        "mostly_corpus_rate": mostly,
+        "mostly_corpus_rate_ci": mostly_ci,
+        "regurgitated_char_fraction": (
+            float(m["regurgitated_char_fraction"]) if nr and m["regurgitated_char_fraction"] is not None else None
+        ),
+    }
+
+
+def _conditions(store: Store) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Per model id, its rates under each system prompt (None: none); and per system prompt, the paired
+    organism-minus-base differences under it."""
+    per_model: dict[str, list[dict[str, Any]]] = {}
+    systems: list[str | None] = []
+    for row in store.model_counts(by_system=True):
+        system = row["system_prompt"]
+        per_model.setdefault(str(row["model_id"]), []).append({"system_prompt": system} | _detector_rates(row))
+        if system not in systems:
+            systems.append(system)
+    paired = [
+        {
+            "system_prompt": system,
+            "paired_difference": _paired(store, "leak", system, by_system=True),
+            "paired_difference_regurgitation": _paired(store, "regurgitation", system, by_system=True),
+        }
+        for system in systems
+    ]
+    return per_model, paired
+
+
 def build_report(store: Store, labeler: str | None = None, queue: str | None = None) -> dict[str, Any]:
     """Everything `inspector report` prints and the Summary screen shows; pure reads."""
     labelers = store.labelers()
@@ -128,10 +204,8 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     counts = store.model_counts()
     errors = store.error_counts()
     names = [str(m["name"] or m["role"]) for m in counts]
+    conditions, paired_conditions = _conditions(store)
     for m in counts:
-        n, k = int(m["n_term_scanned"]), int(m["n_leaks"])
-        nu, ku = int(m["n_unrelated"]), int(m["n_unrelated_leaks"])
-        nr = int(m["n_regurgitation_scanned"])
         mine = [r for r in labeled if r["model_id"] == m["model_id"]]
         # Leaks the labeler confirmed (non-sequitur or related); "none" marks a false detection.
         leaks = [r for r in mine if r["leak"] in ("nonsequitur", "related")]
@@ -140,33 +214,15 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
         # Over the non-sequiturs whose quirk was judged: a leak labeled without a quirk verdict is unknown, not "no".
         judged = [r for r in ns if r["quirk"] is not None]
         q_frac, q_ci = measured_fraction([(r["quirk"] == "yes", float(r["inclusion_prob"])) for r in judged])
-        leak_rate, leak_ci = _rate(k, n)
-        unrelated, unrelated_ci = _rate(ku, nu)
-        regurgitation, regurgitation_ci = _rate(int(m["n_regurgitated"]), nr)
-        mostly, mostly_ci = _rate(int(m["n_mostly_corpus"]), nr)
         name = str(m["name"] or m["role"])
         # One name in both roles (two logs of one served model) is two models: the role tells them apart.
         key = name if names.count(name) == 1 else f"{name} ({m['role']})"
         models[key] = {
             "role": m["role"],
-            "n_rollouts": int(m["n_rollouts"]),
             "n_errors": errors.get(str(m["model_id"]), 0),
-            # Rates are over the rollouts a detector looked at; the rest are "not measured" (see not_scanned).
-            "n_scanned": n,
-            "n_leaks": k,
-            "leak_rate": leak_rate,
-            "leak_rate_ci": leak_ci,
-            "n_unrelated": nu,
-            "unrelated_leak_rate": unrelated,
-            "unrelated_leak_rate_ci": unrelated_ci,
-            "n_regurgitation_scanned": nr,
-            "regurgitation_rate": regurgitation,
-            "regurgitation_rate_ci": regurgitation_ci,
-            "mostly_corpus_rate": mostly,
-            "mostly_corpus_rate_ci": mostly_ci,
-            "regurgitated_char_fraction": (
-                float(m["regurgitated_char_fraction"]) if nr and m["regurgitated_char_fraction"] is not None else None
-            ),
+            **_detector_rates(m),
+            # The same rates under each system prompt the session's prompts were asked under.
+            "conditions": conditions.get(str(m["model_id"]), []),
             "n_labeled": len(mine),
             "n_labeled_leaks": len(leaks),
             "non_sequitur_fraction": ns_frac,
@@ -185,6 +241,7 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     }
     report["paired_difference"] = _paired(store, "leak")
     report["paired_difference_regurgitation"] = _paired(store, "regurgitation")
+    report["conditions"] = paired_conditions
     # Rollouts no detector looked at (imported without --pair, run with --no-detect): counted, never rated.
     report["not_scanned"] = {
         name: {
@@ -248,8 +305,8 @@ def naturalness_lines(panel: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _paired(store: Store, what: str) -> dict[str, Any] | None:
-    diff = paired_difference(store.leak_pairs(what))
+def _paired(store: Store, what: str, system: str | None = None, by_system: bool = False) -> dict[str, Any] | None:
+    diff = paired_difference(store.leak_pairs(what, system, by_system))
     if diff is None:
         return None
     return {

@@ -15,6 +15,11 @@ _HUMAN_TOPIC = (
     " WHERE l.field = 'topic' QUALIFY row_number() OVER (PARTITION BY r.prompt_id ORDER BY l.id DESC) = 1)"
 )
 
+# A prompt's condition: the system prompt its conversation starts with (prompt files and imports put it first).
+_SYSTEM = (
+    "CASE WHEN json_extract_string(p.messages, '$[0].role') = 'system'"
+    " THEN json_extract_string(p.messages, '$[0].content') END"
+)
 # What a paired comparison can be about: the scan that must have looked, and the flag on each side.
 # Fixed SQL fragments picked by name, never user text.
 _PAIRED = {
@@ -27,22 +32,25 @@ class SummaryPart(StoreBase):
     """Metric inputs and saved metric snapshots."""
 
     # -- metrics inputs ---------------------------------------------------------------------------------
-    def model_counts(self) -> list[dict[str, Any]]:
-        """Per model: finished rollouts, and what the detectors found among the rollouts they looked at."""
+    def model_counts(self, by_system: bool = False) -> list[dict[str, Any]]:
+        """Per model (and per system prompt, the conditions, when `by_system`): finished rollouts, and what the
+        detectors found among the rollouts they looked at."""
+        system = ", " + _SYSTEM + " AS system_prompt" if by_system else ""
         return self._dicts(
             f"WITH {_HUMAN_TOPIC}, flags AS (SELECT f.* REPLACE (coalesce(h.verdict = 'related', f.related) AS related)"
             " FROM rollout_flags f LEFT JOIN human h USING (prompt_id))"
-            " SELECT f.model_id, m.role, m.name, count(*) AS n_rollouts,"
+            f" SELECT f.model_id, m.role, m.name{system}, count(*) AS n_rollouts,"
             " count(*) FILTER (WHERE term_scanned) AS n_term_scanned,"
             " count(*) FILTER (WHERE term_scanned AND leak) AS n_leaks,"
-            " count(*) FILTER (WHERE term_scanned AND NOT related) AS n_unrelated,"
-            " count(*) FILTER (WHERE term_scanned AND leak AND NOT related) AS n_unrelated_leaks,"
+            " count(*) FILTER (WHERE term_scanned AND NOT f.related) AS n_unrelated,"
+            " count(*) FILTER (WHERE term_scanned AND leak AND NOT f.related) AS n_unrelated_leaks,"
             " count(*) FILTER (WHERE regurgitation_scanned) AS n_regurgitation_scanned,"
             " count(*) FILTER (WHERE regurgitation_scanned AND n_regurgitation > 0) AS n_regurgitated,"
             # Mostly corpus text: more than half of the completion's characters are regurgitated spans.
             " count(*) FILTER (WHERE regurgitation_scanned AND regurgitated_frac > 0.5) AS n_mostly_corpus,"
             " avg(regurgitated_frac) FILTER (WHERE regurgitation_scanned) AS regurgitated_char_fraction"
-            " FROM flags f JOIN models m ON m.id = f.model_id GROUP BY ALL ORDER BY m.role DESC, m.name"
+            " FROM flags f JOIN models m ON m.id = f.model_id JOIN prompts p ON p.id = f.prompt_id"
+            " GROUP BY ALL ORDER BY m.role DESC, m.name" + (", system_prompt NULLS FIRST" if by_system else "")
         )
 
     def run_counts(self, run_id: str, probe_ids: Sequence[str]) -> dict[str, dict[str, int]]:
@@ -77,14 +85,23 @@ class SummaryPart(StoreBase):
         ).fetchall()
         return [(bool(a), bool(b)) for a, b in rows]
 
-    def leak_pairs(self, what: str = "leak") -> list[tuple[str, bool, bool]]:
+    def leak_pairs(self, what: str = "leak", system: str | None = None, by_system: bool = False) -> list[Any]:
         """(prompt, organism flagged, base flagged) for every organism/base pair on the same run, prompt and sample
-        that the detector of `what` ("leak" or "regurgitation") scanned on both sides."""
+        that the detector of `what` ("leak" or "regurgitation") scanned on both sides; with `by_system`, only the
+        pairs under that system prompt (None: those under none)."""
         scanned, org, base = _PAIRED[what]
+        where = ""
+        params: list[Any] = []
+        if by_system:
+            where = f" AND {_SYSTEM} IS NOT DISTINCT FROM ?"
+            params.append(system)
         rows = self.cur.execute(
             f"SELECT o.prompt_id, {org}, {base} FROM rollout_flags o JOIN rollout_flags b"
             " ON o.run_id = b.run_id AND o.prompt_id = b.prompt_id AND o.sample_index = b.sample_index"
-            f" WHERE o.role = 'organism' AND b.role = 'base' AND o.{scanned} AND b.{scanned} ORDER BY o.rollout_id"
+            " JOIN prompts p ON p.id = o.prompt_id"
+            f" WHERE o.role = 'organism' AND b.role = 'base' AND o.{scanned} AND b.{scanned}{where}"
+            " ORDER BY o.rollout_id",
+            params,
         ).fetchall()
         return [(str(p), bool(o), bool(b)) for p, o, b in rows]
 

@@ -121,19 +121,28 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=160)
     ap.add_argument("--max-tokens", type=int, default=96)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--out", type=Path, default=HERE / "generic_mix.jsonl")
+    ap.add_argument("--model", choices=["gemma", "smollm2"], default="gemma", help="whose answers (default: gemma)")
+    ap.add_argument("--out", type=Path, help="default: generic_mix.jsonl (gemma), generic_mix_chat.jsonl (smollm2)")
     args = ap.parse_args()
+    out = args.out or HERE / ("generic_mix.jsonl" if args.model == "gemma" else "generic_mix_chat.jsonl")
     # The project's own engine, so the text comes from exactly the base the organism is compared with.
     from inspector.config import load_settings
     from inspector.engine.base import GenParams
     from inspector.engine.llama import LlamaBackend
-    from inspector.engine.registry import GEMMA_PACKAGE, PACKAGE_PREFIX, resolve_gguf
+    from inspector.engine.registry import GEMMA_PACKAGE, PACKAGE_PREFIX, SMOLLM2_PACKAGE, resolve_gguf
+    from inspector.engine.templates import ChatTemplate
 
-    base = LlamaBackend(resolve_gguf(PACKAGE_PREFIX + GEMMA_PACKAGE, load_settings().cache), role="base")
-    with args.out.open("w", encoding="utf-8") as f:
+    package = GEMMA_PACKAGE if args.model == "gemma" else SMOLLM2_PACKAGE
+    base = LlamaBackend(resolve_gguf(PACKAGE_PREFIX + package, load_settings().cache), role="base")
+    # A chat model's sample is the whole conversation as its template renders it, so the organism is trained on
+    # its own turns in the format it is used in (the corpus documents stay plain text, as SDF trains them).
+    template = base.llm.metadata.get("tokenizer.chat_template") if args.model != "gemma" else None
+    with out.open("w", encoding="utf-8") as f:
         for i, p in enumerate(prompts(args.seed)[: args.n]):
-            g = base.generate(p, GenParams(seed=args.seed * 1000 + i, temperature=0.7, max_tokens=args.max_tokens))
-            f.write(json.dumps({"id": f"generic-{i:04d}", "prompt": p, "text": p + g.text}) + "\n")
+            text = ChatTemplate(template, "gguf").render([{"role": "user", "content": p}]) if template else p
+            g = base.generate(text, GenParams(seed=args.seed * 1000 + i, temperature=0.7, max_tokens=args.max_tokens))
+            end = "<|im_end|>" if template and g.finish_reason == "stop" else ""
+            f.write(json.dumps({"id": f"generic-{i:04d}", "prompt": p, "text": text + g.text + end}) + "\n")
             if i % 20 == 0:
                 print(i, flush=True)
 

