@@ -9,9 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from inspector.analysis.reasoning import THINK, Reasoning
 from inspector.engine.base import BATCH, ROLES, Backend, BatchBackend, Chat, EngineError, Generation, GenParams
 from inspector.engine.openai_http import EndpointDown
 from inspector.engine.registry import Pair
+from inspector.engine.templates import ChatTemplate
 from inspector.errors import InspectorError
 from inspector.store import PromptRow, Store
 
@@ -38,6 +40,43 @@ def chat_of(prompt: PromptRow) -> Chat:
     """What a backend is given for a stored prompt: its text, after its system prompt and earlier turns."""
     turns = json.loads(prompt.messages) if prompt.messages else []
     return Chat(prompt.text, tuple((str(t["role"]), str(t["content"])) for t in turns))
+
+
+def format_warning(pair: Pair, backends: dict[str, Backend]) -> str | None:
+    """One line when a raw-format pair's GGUF carries a chat template: a chat model given bare text rambles, and
+    can look fried for that alone."""
+    roles = [r for r, b in backends.items() if b.info().chat_template_sha256]
+    if pair.format != "raw" or not roles:
+        return None
+    return (
+        f"pair '{pair.name}' runs in raw format, but the {' and '.join(roles)} GGUF carries a chat template:"
+        ' a chat model given bare text can look fried for that alone (set format = "chat")'
+    )
+
+
+def reasoning_for(pair: Pair, backends: dict[str, Backend]) -> Reasoning | None:
+    """The run's reasoning markers: the pair's, else <think>/</think> when a side's chat template mentions them; and
+    whether the template opens the trace itself (then every text starts inside it). None: no reasoning."""
+    if pair.format != "chat":
+        return None
+    templates = [t for b in backends.values() if isinstance(t := getattr(b, "template", None), ChatTemplate)]
+    markers = pair.reasoning or (THINK if any(THINK[0] in t.source for t in templates) else None)
+    if markers is None:
+        return None
+    return Reasoning(markers[0], markers[1], any(t.opens(markers[0]) for t in templates))
+
+
+def trace_columns(setting: Reasoning | None, text: str) -> dict[str, Any]:
+    """A rollout's reasoning columns: where its trace and answer are and the trace's status (none without markers)."""
+    if setting is None:
+        return {}
+    split = setting.split(text)
+    return {
+        "reasoning_status": split.status,
+        "reasoning_start": split.reasoning_start,
+        "reasoning_end": split.reasoning_end,
+        "answer_start": split.answer_start,
+    }
 
 
 def check_prompts(backends: dict[str, Backend], prompts: Sequence[PromptRow]) -> None:
@@ -100,6 +139,8 @@ def run_batch(
         "samples": samples,
         "prompt_format": pair.format,
         "system_prompts": systems,
+        "warnings": [w] if (w := format_warning(pair, backends)) else [],
+        "reasoning": (reasoning := reasoning_for(pair, backends)) and reasoning.as_settings(),
         "backend": ",".join(sorted({type(b).__name__ for b in backends.values()})),
         "batch": max(batch_size(b) for b in backends.values()),
     }
@@ -157,6 +198,7 @@ def run_batch(
                 completion_tokens=gen.completion_tokens,
                 finish_reason=gen.finish_reason,
                 seconds=gen.seconds,
+                **trace_columns(reasoning, gen.text),
             )
             prog.tokens += gen.completion_tokens
         rid = store.insert_rollout(row)

@@ -7,7 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.actions.rollouts import chat_of, register_models, rollout_seed, run_id_for, systems_of
+from inspector.actions.rollouts import (
+    chat_of,
+    reasoning_for,
+    register_models,
+    rollout_seed,
+    run_id_for,
+    systems_of,
+    trace_columns,
+)
 from inspector.config import Settings
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, Generation, GenParams
@@ -106,6 +114,7 @@ class Workbench:
                 "backend": "tui",
                 "prompt_format": self.pair.format,
                 "system_prompts": systems,
+                "reasoning": (reasoning := reasoning_for(self.pair, backends)) and reasoning.as_settings(),
             }
             self.store.ensure_run(run_id, self.pair.name, settings)
         seed = rollout_seed(params.seed, prompt.id, 0)
@@ -127,6 +136,7 @@ class Workbench:
             "completion_tokens": gen.completion_tokens,
             "finish_reason": gen.finish_reason,
             "seconds": gen.seconds,
+            **trace_columns(reasoning, gen.text),
         }
         with self._write_lock:
             rid = self.store.insert_rollout(row)

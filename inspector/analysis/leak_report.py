@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from inspector.analysis.measures import cohen_kappa, measured_fraction, paired_difference, wilson
+from inspector.analysis.reasoning import segment_counts
 from inspector.analysis.validation import no_validation, validate
 from inspector.store import Store
 
@@ -69,6 +70,7 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
                 f"{d['base_only']} · exact McNemar p = {d['mcnemar_exact_p']:.3g} · {d['method']}"
             )
     lines += condition_lines(report)
+    lines += text_shape_lines(report)
     lines += validation_lines(report)
     t = report.get("topic_hint_agreement")
     if t:
@@ -83,6 +85,29 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
             f"— not measured: up to {n} rollouts per model were never scanned; run"
             f" `inspector detect --session {session} --pair PAIR`"
         )
+    return lines
+
+
+def text_shape_lines(report: dict[str, Any]) -> list[str]:
+    """Control tokens written out as text, and reasoning traces (broken ones, leaks per segment), per model."""
+    lines = []
+    control = [
+        f"{name} {fmt_rate(m['control_token_rate'], m['control_token_rate_ci'])} ({m['n_control_tokens']} tokens)"
+        for name, m in report["models"].items()
+        if m.get("n_control_tokens")
+    ]
+    if control:
+        lines.append("control tokens written out as text, share of rollouts: " + " · ".join(control))
+    for name, m in report["models"].items():
+        r = m.get("reasoning")
+        if r:
+            st = r["statuses"]
+            broken = fmt_rate(r["broken_trace_rate"], r["broken_trace_rate_ci"])
+            lines.append(
+                f"{name} reasoning traces: {st['closed']} closed, {st['unclosed']} never closed,"
+                f" {st['empty_answer']} with nothing after, {st['none']} none · broken {broken} · leaks in the"
+                f" reasoning {fmt_rate(r['leak_rate_reasoning'])}, in the answer {fmt_rate(r['leak_rate_answer'])}"
+            )
     return lines
 
 
@@ -173,6 +198,18 @@ def _detector_rates(m: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _control(c: dict[str, int] | None) -> dict[str, Any]:
+    """The share of rollouts that write a control token out as text, and how many tokens (None: not scanned)."""
+    scanned = c["scanned"] if c else 0
+    rate, ci = _rate(c["with"] if c else 0, scanned)
+    return {
+        "n_control_scanned": scanned,
+        "control_token_rate": rate,
+        "control_token_rate_ci": ci,
+        "n_control_tokens": c["tokens"] if c and scanned else None,
+    }
+
+
 def _conditions(store: Store) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """Per model id, its rates under each system prompt (None: none); and per system prompt, the paired
     organism-minus-base differences under it."""
@@ -205,6 +242,8 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     errors = store.error_counts()
     names = [str(m["name"] or m["role"]) for m in counts]
     conditions, paired_conditions = _conditions(store)
+    control = store.control_counts()
+    traces = store.trace_rows()
     for m in counts:
         mine = [r for r in labeled if r["model_id"] == m["model_id"]]
         # Leaks the labeler confirmed (non-sequitur or related); "none" marks a false detection.
@@ -223,6 +262,9 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
             **_detector_rates(m),
             # The same rates under each system prompt the session's prompts were asked under.
             "conditions": conditions.get(str(m["model_id"]), []),
+            **_control(control.get(str(m["model_id"]))),
+            # Reasoning and answer apart, and the share of broken traces (None: no run had reasoning markers).
+            "reasoning": segment_counts(traces[str(m["model_id"])]) if str(m["model_id"]) in traces else None,
             "n_labeled": len(mine),
             "n_labeled_leaks": len(leaks),
             "non_sequitur_fraction": ns_frac,

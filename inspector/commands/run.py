@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from inspector.actions.rollouts import Progress as RunProgress
-from inspector.actions.rollouts import check_prompts
+from inspector.actions.rollouts import check_prompts, format_warning
 from inspector.actions.run import run_rollouts
 from inspector.commands import pair_from_args, system_from_args
 from inspector.config import Settings
@@ -47,6 +47,9 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
     try:
         # Every conversation through the templates now: one that does not render fails before anything is kept.
         check_prompts(backends, prompts)
+        warning = format_warning(pair, backends)
+        if warning:
+            console.print(f"inspector: warning: {warning}", highlight=False, soft_wrap=True)
         with Store.open(session_path) as store:
             columns = (
                 TextColumn("[bold]{task.description}"),

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from inspector.detect import control as control_mod
 from inspector.detect import corpus as corpus_mod
 from inspector.detect import quirk as quirk_mod
 from inspector.detect import terms as terms_mod
@@ -18,7 +19,12 @@ from inspector.errors import InspectorError
 from inspector.formats.jsonl import objects, read_bytes
 from inspector.store import Store
 
-VERSIONS = {"term": terms_mod.VERSION, "regurgitation": corpus_mod.VERSION, "quirk": quirk_mod.VERSION}
+VERSIONS = {
+    "term": terms_mod.VERSION,
+    "regurgitation": corpus_mod.VERSION,
+    "quirk": quirk_mod.VERSION,
+    "control": control_mod.VERSION,
+}
 
 
 def load_corpus(path: Path) -> list[CorpusDoc]:
@@ -74,6 +80,8 @@ class DetectorSet:
             detectors.append(corpus_mod.RegurgitationDetector(index))
         if facts:
             detectors.append(quirk_mod.QuirkDetector(facts))
+        # Control tokens need nothing from the pair: every set looks for them.
+        detectors.append(control_mod.ControlDetector())
         return cls(detectors, docs, str(corpus) if corpus else None)
 
     @classmethod

@@ -30,9 +30,14 @@ class ExchangePart(StoreBase):
         " max(value) FILTER (WHERE field = 'leak') AS leak,"
         " max(value) FILTER (WHERE field = 'quirk') AS quirk, max(value) FILTER (WHERE field = 'note') AS note"
         " FROM cur GROUP BY ALL) GROUP BY rollout_id),"
-        ' sp AS (SELECT rollout_id, list(struct_pack(kind := kind, start := start_char, "end" := end_char,'
-        " text := text, score := score, label := label, doc_id := doc_id, doc_start := doc_start, doc_end := doc_end,"
-        " detector_version := detector_version) ORDER BY start_char, kind) AS spans FROM spans GROUP BY rollout_id),"
+        ' sp AS (SELECT s.rollout_id, list(struct_pack(kind := s.kind, start := s.start_char, "end" := s.end_char,'
+        " text := s.text, score := s.score, label := s.label, doc_id := s.doc_id, doc_start := s.doc_start,"
+        " doc_end := s.doc_end, detector_version := s.detector_version,"
+        # The segment a span lies in, where the run had reasoning markers (as analysis/reasoning.py's Split says).
+        " segment := CASE WHEN ro.reasoning_status IS NULL THEN NULL"
+        " WHEN ro.reasoning_status <> 'none' AND s.start_char < ro.answer_start THEN 'reasoning' ELSE 'answer' END)"
+        " ORDER BY s.start_char, s.kind) AS spans FROM spans s JOIN rollouts ro ON ro.id = s.rollout_id"
+        " GROUP BY s.rollout_id),"
         " sc AS (SELECT rollout_id, string_agg(kind, ',' ORDER BY kind) AS scanned FROM scans GROUP BY rollout_id)"
         " SELECT r.id AS rollout_id, r.run_id, r.prompt_id, p.text AS prompt, p.messages, p.topic, p.related,"
         " p.prompt_set,"
@@ -40,6 +45,10 @@ class ExchangePart(StoreBase):
         " m.adapter_path, m.adapter_sha256, m.quantization, m.architecture, m.engine_version,"
         " u.pair, u.temperature, u.top_p, u.max_tokens, u.prompt_format, r.sample_index, r.seed, r.text,"
         " r.prompt_tokens, r.completion_tokens, r.finish_reason, r.error, r.meta AS sample_meta,"
+        # The trace and the answer apart (NULL without reasoning markers); offsets are the text's characters.
+        " r.reasoning_status, CASE WHEN r.reasoning_status <> 'none'"
+        " THEN substr(r.text, r.reasoning_start + 1, r.reasoning_end - r.reasoning_start) END AS reasoning,"
+        " CASE WHEN r.reasoning_status IS NOT NULL THEN substr(r.text, r.answer_start + 1) END AS answer,"
         # Regurgitation per rollout, and which detectors looked at it (NULL: never scanned, so not measured).
         " sc.scanned, CASE WHEN f.regurgitation_scanned THEN f.regurgitated_frac END AS regurgitated_fraction,"
         " CASE WHEN f.regurgitation_scanned THEN f.regurgitated_frac > 0.5 END AS mostly_corpus,"

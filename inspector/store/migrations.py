@@ -155,4 +155,15 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX labels_event_key ON labels (event_key)",
         ],
     ),
+    (
+        5,
+        "reasoning traces: where a rollout's reasoning and answer are, and the trace's status",
+        [
+            # NULL: the run had no reasoning markers. Offsets are Python string indices into the text.
+            "ALTER TABLE rollouts ADD COLUMN reasoning_status VARCHAR",
+            "ALTER TABLE rollouts ADD COLUMN reasoning_start INTEGER",
+            "ALTER TABLE rollouts ADD COLUMN reasoning_end INTEGER",
+            "ALTER TABLE rollouts ADD COLUMN answer_start INTEGER",
+        ],
+    ),
 ]

@@ -147,8 +147,8 @@ class RolloutsPart(StoreBase):
         )
         res = cur.execute(
             "INSERT INTO rollouts (run_id, prompt_id, model_id, sample_index, seed, text, prompt_tokens,"
-            " completion_tokens, finish_reason, seconds, error) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT DO NOTHING RETURNING id",
+            " completion_tokens, finish_reason, seconds, error, reasoning_status, reasoning_start, reasoning_end,"
+            " answer_start) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING RETURNING id",
             [
                 row["run_id"],
                 row["prompt_id"],
@@ -161,6 +161,10 @@ class RolloutsPart(StoreBase):
                 row.get("finish_reason"),
                 row.get("seconds"),
                 row.get("error"),
+                row.get("reasoning_status"),
+                row.get("reasoning_start"),
+                row.get("reasoning_end"),
+                row.get("answer_start"),
             ],
         ).fetchone()
         return int(res[0]) if res else None
@@ -232,7 +236,8 @@ class RolloutsPart(StoreBase):
     def rollout(self, rollout_id: int) -> dict[str, Any] | None:
         rows = self._dicts(
             "SELECT r.id, r.run_id, r.prompt_id, p.text AS prompt, p.topic, p.related, m.role, m.name AS model,"
-            " r.sample_index, r.seed, r.text, r.completion_tokens, r.finish_reason, p.messages FROM rollouts r"
+            " r.sample_index, r.seed, r.text, r.completion_tokens, r.finish_reason, p.messages, r.reasoning_status,"
+            " r.reasoning_start, r.answer_start FROM rollouts r"
             " JOIN prompts p ON p.id = r.prompt_id JOIN models m ON m.id = r.model_id WHERE r.id = ?",
             [rollout_id],
         )
@@ -252,7 +257,8 @@ class RolloutsPart(StoreBase):
         """The newest run's organism and base rollouts for one prompt and sample, keyed by role; `organism` (a
         model id) picks the organism's rollout from that model, such as one strength of a sweep."""
         rows = self._dicts(
-            "SELECT r.id, r.run_id, m.role, m.name, r.seed, r.text, r.sample_index FROM rollouts r"
+            "SELECT r.id, r.run_id, m.role, m.name, r.seed, r.text, r.sample_index, r.reasoning_status,"
+            " r.reasoning_start, r.answer_start FROM rollouts r"
             " JOIN models m ON m.id = r.model_id JOIN runs u ON u.id = r.run_id"
             " WHERE r.prompt_id = ? AND r.sample_index = ? AND r.error IS NULL"
             " AND (m.role <> 'organism' OR ?::VARCHAR IS NULL OR m.id = ?) ORDER BY u.created_at, r.id",

@@ -11,6 +11,7 @@ import duckdb
 from inspector.store.connection import StoreBase, StoreError, bulk_insert
 
 SPAN_KINDS = ("term", "regurgitation", "quirk")
+TRACE_CHOICES = ("broken", "unclosed", "empty_answer", "closed", "none")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Filters:
     topic: str | None = None
     related: bool | None = None
     run: str | None = None
+    trace: str | None = None  # the reasoning trace: broken (unclosed or empty_answer), or one status
 
     def active(self) -> bool:
         return any(v is not None for v in asdict(self).values())
@@ -73,6 +75,12 @@ def filter_sql(f: Filters, labeler: str) -> tuple[str, list[Any]]:
     if f.run is not None:
         where.append("f.run_id = ?")
         params.append(f.run)
+    if f.trace is not None:
+        if f.trace not in TRACE_CHOICES:
+            raise StoreError(f"unknown trace filter {f.trace!r} (known: {', '.join(TRACE_CHOICES)})")
+        statuses = ["unclosed", "empty_answer"] if f.trace == "broken" else [f.trace]
+        where.append("list_contains(?, (SELECT x.reasoning_status FROM rollouts x WHERE x.id = f.rollout_id))")
+        params.append(statuses)
     return " AND ".join(where), params
 
 

@@ -53,6 +53,34 @@ class SummaryPart(StoreBase):
             " GROUP BY ALL ORDER BY m.role DESC, m.name" + (", system_prompt NULLS FIRST" if by_system else "")
         )
 
+    def control_counts(self) -> dict[str, dict[str, int]]:
+        """Per model id: finished rollouts the control-token detector looked at, those with any control token,
+        and the tokens found."""
+        rows = self.cur.execute(
+            "SELECT f.model_id, count(*) FILTER (WHERE s.rollout_id IS NOT NULL),"
+            " count(*) FILTER (WHERE s.rollout_id IS NOT NULL AND c.n > 0), coalesce(sum(c.n), 0)"
+            " FROM rollout_flags f"
+            " LEFT JOIN (SELECT DISTINCT rollout_id FROM scans WHERE kind = 'control') s USING (rollout_id)"
+            " LEFT JOIN (SELECT rollout_id, count(*) AS n FROM spans WHERE kind = 'control' GROUP BY 1) c"
+            " USING (rollout_id) GROUP BY 1"
+        ).fetchall()
+        return {str(m): {"scanned": int(a), "with": int(b), "tokens": int(t)} for m, a, b, t in rows}
+
+    def trace_rows(self) -> dict[str, list[tuple[str, int, list[int]]]]:
+        """Per model id, its term-scanned rollouts made with reasoning markers: (trace status, where the answer
+        starts, where its leak-term spans start)."""
+        rows = self.cur.execute(
+            "SELECT r.model_id, r.reasoning_status, r.answer_start,"
+            " list(s.start_char ORDER BY s.start_char) FILTER (WHERE s.kind = 'term')"
+            " FROM rollout_flags f JOIN rollouts r ON r.id = f.rollout_id LEFT JOIN spans s ON s.rollout_id = r.id"
+            " WHERE r.reasoning_status IS NOT NULL AND f.term_scanned GROUP BY r.id, r.model_id, r.reasoning_status,"
+            " r.answer_start ORDER BY r.id"
+        ).fetchall()
+        out: dict[str, list[tuple[str, int, list[int]]]] = {}
+        for model, status, answer_start, starts in rows:
+            out.setdefault(str(model), []).append((str(status), int(answer_start), [int(x) for x in starts or []]))
+        return out
+
     def run_counts(self, run_id: str, probe_ids: Sequence[str]) -> dict[str, dict[str, int]]:
         """A run's finished rollouts in two groups, "probes" (the given prompt ids) and "prompts" (the rest): how
         many, and what each detector found among the rollouts it looked at."""

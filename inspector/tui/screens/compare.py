@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 from inspector.engine.base import ROLES, GenParams
 from inspector.errors import InspectorError
 from inspector.store import Filters, PromptRow
-from inspector.tui.highlight import conversation, first_divergence
+from inspector.tui.highlight import conversation, first_divergence, trace_span
 from inspector.tui.messages import Finished, Token
 from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.speed import StreamSpeed
@@ -173,12 +173,14 @@ class CompareScreen(InspectorScreen):
         for role in ROLES:
             row = pair.get(role)
             pane = self.query_one(f"#pane-{role}", CompletionPane)
-            spans = store.spans_for(int(row["id"])) if row else []
+            spans = trace_span(row) + (store.spans_for(int(row["id"])) if row else [])
             sub = f"sample {self.sample + 1}/{max(n_samples, 1)}  seed {seeds[role]}" if row else "no rollout"
             if role == "organism" and self.organism is not None:
                 sub = f"{self.organism[1]}  {sub}"
             if diverge is not None:
                 sub += f"  diverges at char {diverge}"
+            if row and row.get("reasoning_status") not in (None, "none"):
+                sub += f"  reasoning {row['reasoning_status']}"
             pane.show(texts[role], spans, sub, diverge, int(row["id"]) if row else None)
         self._source_cursor = 0
         status = Text(f"{p.get('topic') or 'topic ?'} · {'related to AI' if p.get('related') else 'unrelated'}")
@@ -387,7 +389,8 @@ class CompareScreen(InspectorScreen):
         self.running.discard(msg.role)
         self.status[msg.role] = msg.status
         pane = self.query_one(f"#pane-{msg.role}", CompletionPane)
-        pane.show(msg.text, msg.spans, self._done_line(msg.role), None, msg.rollout_id)
+        stored = self.inspector.workbench.store.rollout(msg.rollout_id) if msg.rollout_id is not None else None
+        pane.show(msg.text, trace_span(stored) + msg.spans, self._done_line(msg.role), None, msg.rollout_id)
         if msg.status.startswith("error"):
             self.notify(msg.status, severity="error")
         if not self.running:

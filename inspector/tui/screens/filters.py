@@ -39,6 +39,13 @@ class FilterScreen(ModalScreen[Filters | None]):
             "topic": [(t, t) for t in topics],
             "related": YES_NO,
             "run": [(r, r) for r in runs],
+            "trace": [
+                ("broken (never closed, or nothing after)", "broken"),
+                ("never closed", "unclosed"),
+                ("nothing after it", "empty_answer"),
+                ("closed, with an answer", "closed"),
+                ("no trace", "none"),
+            ],
         }
 
     def compose(self) -> ComposeResult:
@@ -51,6 +58,7 @@ class FilterScreen(ModalScreen[Filters | None]):
             "topic": "prompt topic",
             "related": "prompt about AI/tech",
             "run": "run",
+            "trace": "reasoning trace",
         }
         with Vertical(id="filters-box"):
             yield Label("Filters (ctrl+s applies, x clears all, Esc cancels); all of them must hold")

@@ -10,7 +10,7 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 
 from inspector.actions.workbench import QueueItem
 from inspector.store import Filters, StoreError
-from inspector.tui.highlight import conversation, highlighted
+from inspector.tui.highlight import conversation, highlighted, trace_span
 from inspector.tui.screens.base import InspectorScreen
 
 
@@ -171,7 +171,8 @@ class LabelScreen(InspectorScreen):
         # Blind over a queue with unflagged items hides the highlights too: they would tell a flagged item from an
         # unflagged one, and a labeler who sees the detector's verdict tends to agree with it.
         spans = [] if self.inspector.blind and wb.store.queue_has_unflagged(self.queue) else it.spans
-        self.query_one("#label-text", Static).update(highlighted(str(r["text"] or ""), spans))
+        # The reasoning trace dimmed, never hidden: a leak in it is still a leak to judge.
+        self.query_one("#label-text", Static).update(highlighted(str(r["text"] or ""), trace_span(r) + spans))
         self.query_one("#label-other", Static).update(self._other_side(int(r["id"]), bool(spans)))
         labels = it.labels
         cur = Text("current: ")
