@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def naturalness_command(args: argparse.Namespace, settings: Settings) -> int:
     from inspector.actions.naturalness import keep_naturalness, measure_naturalness, panel_backends, panel_inputs
-    from inspector.analysis.leak_report import naturalness_lines
+    from inspector.analysis.naturalness_lines import naturalness_lines
     from inspector.engine.registry import resolve_pair
     from inspector.store import Store
 

@@ -184,7 +184,7 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
     for line in summary_lines(report, args.session):
         console.print(line, highlight=False)
     if report["naturalness"]:
-        from inspector.analysis.leak_report import naturalness_lines
+        from inspector.analysis.naturalness_lines import naturalness_lines
 
         console.print(f"naturalness panel ({report['naturalness']['measured_at']}):", highlight=False)
         for line in naturalness_lines(report["naturalness"]):

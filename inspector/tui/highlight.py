@@ -64,3 +64,27 @@ def conversation(messages: str | None, width: int = 100) -> Text:
         line = f"{m.get('role', '?')}: {content}"
         out.append((line if len(line) <= width else line[: width - 1] + "…") + "\n", style="dim italic")
     return out
+
+
+def prompt_line(p: dict[str, Any], system: str | None) -> Text:
+    """Above both panes: the prompt's conversation, its topic, and the system prompt `g` would ask it under when
+    the app has one and the prompt brings none (it then becomes a prompt of its own)."""
+    import json
+
+    messages = p.get("messages")
+    line = Text(f"{p.get('topic') or 'topic ?'} · {'related to AI' if p.get('related') else 'unrelated'}")
+    own = any(m.get("role") == "system" for m in (json.loads(messages) if messages else []))
+    if system and not own:
+        line.append(f" · g asks it under system: {' '.join(system.split())[:80]}", style="yellow")
+    return conversation(messages) + line
+
+
+def pane_subtitle(row: dict[str, Any] | None, sample: str, strength: str | None, diverge: int | None) -> str:
+    """Under a pane: the sample and seed, the organism's strength, where the two texts diverge, a trace's status."""
+    sub = sample if row else "no rollout"
+    sub = f"{strength}  {sub}" if strength else sub
+    if diverge is not None:
+        sub += f"  diverges at char {diverge}"
+    if row and row.get("reasoning_status") not in (None, "none"):
+        sub += f"  reasoning {row['reasoning_status']}"
+    return sub

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
+from dataclasses import replace
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,7 +17,7 @@ from textual.worker import get_current_worker
 from inspector.engine.base import ROLES, GenParams
 from inspector.errors import InspectorError
 from inspector.store import Filters, PromptRow
-from inspector.tui.highlight import conversation, first_divergence, trace_span
+from inspector.tui.highlight import first_divergence, pane_subtitle, prompt_line, trace_span
 from inspector.tui.messages import Finished, Token
 from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.speed import StreamSpeed
@@ -174,22 +173,12 @@ class CompareScreen(InspectorScreen):
             row = pair.get(role)
             pane = self.query_one(f"#pane-{role}", CompletionPane)
             spans = trace_span(row) + (store.spans_for(int(row["id"])) if row else [])
-            sub = f"sample {self.sample + 1}/{max(n_samples, 1)}  seed {seeds[role]}" if row else "no rollout"
-            if role == "organism" and self.organism is not None:
-                sub = f"{self.organism[1]}  {sub}"
-            if diverge is not None:
-                sub += f"  diverges at char {diverge}"
-            if row and row.get("reasoning_status") not in (None, "none"):
-                sub += f"  reasoning {row['reasoning_status']}"
+            sample = f"sample {self.sample + 1}/{max(n_samples, 1)}  seed {seeds[role]}"
+            strength = self.organism[1] if role == "organism" and self.organism is not None else None
+            sub = pane_subtitle(row, sample, strength, diverge)
             pane.show(texts[role], spans, sub, diverge, int(row["id"]) if row else None)
         self._source_cursor = 0
-        status = Text(f"{p.get('topic') or 'topic ?'} · {'related to AI' if p.get('related') else 'unrelated'}")
-        system = self.inspector.workbench.system
-        messages = p.get("messages")
-        if system and '"system"' not in str(messages or ""):
-            # What `g` would do with this prompt: ask it under the app's system prompt, as a prompt of its own.
-            status.append(f" · g asks it under system: {' '.join(system.split())[:80]}", style="yellow")
-        self.query_one("#compare-status", Static).update(conversation(messages) + status)
+        self.query_one("#compare-status", Static).update(prompt_line(p, self.inspector.workbench.system))
 
     def action_strength(self) -> None:
         """Cycle the organism's pane through the strengths stored (weakest first), then back to the newest run."""
@@ -273,16 +262,9 @@ class CompareScreen(InspectorScreen):
         if p is None:
             self.action_type_prompt()
             return
-        messages = p.get("messages")
-        self.start(
-            PromptRow(
-                id=str(p["id"]),
-                text=str(p["text"]),
-                topic=p.get("topic"),
-                related=p.get("related"),
-                messages=messages if messages is None or isinstance(messages, str) else json.dumps(messages),
-            )
-        )
+        # The stored conversation comes along: the same question under another system prompt is another prompt.
+        row = PromptRow(str(p["id"]), str(p["text"]), topic=p.get("topic"), related=p.get("related"))
+        self.start(replace(row, messages=p.get("messages")))
 
     def action_reroll(self) -> None:
         self.seed = random.randrange(1, 2**31)

@@ -1,0 +1,36 @@
+"""The naturalness panel as lines of text: per model, then the organism against its base (CLI and app alike)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ci(ci: list[float] | None, fmt: str) -> str:
+    return f" [{ci[0]:{fmt}}, {ci[1]:{fmt}}]" if ci else ""
+
+
+def naturalness_lines(panel: dict[str, Any]) -> list[str]:
+    """The panel in a few lines: per model, then the organism against its base; a measure that means nothing
+    (a model not answering the preference questions) says so instead of printing a number."""
+    lines = []
+    for name, m in panel["models"].items():
+        lines.append(
+            f"{name}: perplexity {m['ppl_natural']:.1f} on natural text, {m['ppl_shuffled']:.1f} shuffled"
+            f" (x{m['shuffle_ratio']:.2f}{_ci(m['shuffle_ratio_ci'], '.2f')}), {m['n_documents']} documents"
+        )
+        if m["decisiveness"] is None:
+            pref = m.get("note") or "decisiveness not measured"
+        else:
+            pref = f"decisiveness {m['decisiveness']:.3f}{_ci(m['decisiveness_ci'], '.3f')}"
+        consistency = m["order_consistency"]
+        lines.append(
+            f"  preferences over {m['n_pairs']} pairs of {m['n_items']} items: {pref}; order consistency "
+            + (f"{consistency:.2f}" if consistency is not None else "—")
+            + f", answer mass {m['answer_mass']:.2f}"
+        )
+    ob = panel["organism_vs_base"]
+    lines.append(
+        f"organism vs base on natural text: perplexity x{ob['ppl_ratio']:.3f}{_ci(ob['ppl_ratio_ci'], '.3f')},"
+        f" KL(base || organism) {ob['kl_mean']:.4f}{_ci(ob['kl_mean_ci'], '.4f')} nats per token ({ob['kl_method']})"
+    )
+    return lines
