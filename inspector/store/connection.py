@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -92,7 +93,18 @@ class StoreBase:
         release, self.release = self.release, None
         if release is not None:
             release()  # answers the calls in flight before this process lets go of the file
-        self._conn.close()
+        # A worker thread may still be finishing its last write when the app quits (a batch stopped by Escape
+        # writes the rollouts it has): DuckDB refuses to close a connection with a call in flight instead of
+        # waiting for it, so wait for it here, briefly, rather than lose the write or fail the exit.
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                self._conn.close()
+                return
+            except duckdb.ResourceInUseException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def sharing(self) -> str:
         """Who holds the session file, for the screens: this process (serving any other), or another one."""

@@ -5,6 +5,8 @@ naturalness panel that land in the session as the commands' do."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,12 +40,18 @@ def _topics(home: Path, session: str) -> list[tuple[str, bool, str]]:
     return [(str(t), bool(r), str(s)) for t, r, s in rows]
 
 
-async def _settle(app: InspectorApp, pilot: object, group: str) -> None:
-    for _ in range(1200):
+async def _until(pilot: object, done: Callable[[], bool], what: str, seconds: float = 600.0) -> None:
+    """Wait for a state, not for a time: on a loaded two-core machine a model load and a first batch take from 2 s
+    to over a minute, so a fixed pause fails on a slow or busy CPU. The deadline only stops a hung test."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not reached in {seconds:.0f} s")
         await pilot.pause(0.05)  # type: ignore[attr-defined]
-        if not any(w.group == group and w.is_running for w in app.workers):
-            return
-    raise AssertionError(f"the {group} worker did not finish")
+
+
+async def _settle(app: InspectorApp, pilot: object, group: str) -> None:
+    await _until(pilot, lambda: not any(w.group == group and w.is_running for w in app.workers), f"{group} finished")
 
 
 @pytest.mark.asyncio
@@ -108,11 +116,14 @@ async def test_the_app_sweeps_stops_and_resumes(home: Path) -> None:
             app.screen.query_one(box, Input).value = value
         app.set_focus(None)
         await pilot.press("S", "escape")  # stopped before the first batch is done
+        # The worker's last message may reach the screen after the worker is done: wait for the status itself.
         await _settle(app, pilot, "sweep")
+        await _until(pilot, lambda: "stopped" in _status(app) or "finished" in _status(app), "the sweep's end shown")
         assert "stopped" in _status(app) and store.latest_snapshot("sweep") is None
         await pilot.press("S")
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: "stopped" not in _status(app), "the sweep started again")
         await _settle(app, pilot, "sweep")
+        await _until(pilot, lambda: "finished" in _status(app) or "stopped" in _status(app), "the sweep's end shown")
         assert "finished and kept in the session" in _status(app), _status(app)
     snap = store.latest_snapshot("sweep")
     store.close()
@@ -137,8 +148,11 @@ async def test_the_app_measures_the_naturalness_panel(home: Path, tmp_path: Path
             app.screen.query_one(box, Input).value = value
         app.set_focus(None)
         await pilot.press("M")
-        await pilot.pause(0.2)
+        await _until(
+            pilot, lambda: any(w.group == "panel" for w in app.workers) or "measured" in _status(app), "panel started"
+        )
         await _settle(app, pilot, "panel")
+        await _until(pilot, lambda: "measured" in _status(app) or "failed" in _status(app), "the panel's end shown")
         assert "measured and kept in the session" in _status(app), _status(app)
         assert "Naturalness · pair demo" in str(app.screen.query_one("#nat-title", Static).render())
     snap = store.latest_snapshot("naturalness")
@@ -164,14 +178,10 @@ async def test_a_new_session_offers_to_fill_itself(home: Path) -> None:
         await pilot.pause()
         assert any("press F to fill it" in n.message for n in app._notifications)
         await pilot.press("F")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, SessionsScreen)
-        for _ in range(400):
-            await pilot.pause(0.05)
-            if store.count("rollouts"):
-                break
+        await _until(pilot, lambda: isinstance(app.screen, SessionsScreen), "the Sessions screen")
+        await _until(pilot, lambda: store.count("rollouts") > 0, "the first batch")
         await pilot.press("escape")
         await _settle(app, pilot, "batch")
-    n = store.count("rollouts")
+    n = store.count("rollouts")  # the store's close waits for a worker's last write (it raised here before)
     store.close()
     assert 0 < n < 2 * 201

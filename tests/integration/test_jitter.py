@@ -88,9 +88,10 @@ def test_the_mode_reaches_every_path_and_repeats(
 # the CPU's bits: an Intel Xeon flipped one row at most in 24 seeds, so the catch itself leaned on one CPU. With
 # sixteen, 14 of the 24 seeds fail it on that Xeon, and 9-15 of 24 under four further draws of noise standing for
 # other CPUs.
-OPENINGS = PROMPTS + [
-    "The best way to", "Yesterday I", "Our garden", "The recipe calls for", "When the train", "She opened the",
-    "Every winter", "The museum", "A cup of tea", "The old house", "On Monday",
+OPENINGS = [
+    *PROMPTS,
+    *["The best way to", "Yesterday I", "Our garden", "The recipe calls for", "When the train", "She opened the"],
+    *["Every winter", "The museum", "A cup of tea", "The old house", "On Monday"],
 ]
 
 

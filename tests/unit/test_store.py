@@ -124,3 +124,36 @@ def test_the_corpus_kept_in_the_session() -> None:
     store.import_corpus("c", [("d7", "changed"), ("new", "new text")])  # another version of it replaces it
     assert store.count("corpus_docs") == 2 and store.corpus_doc("d7") == "changed"
     store.close()
+
+
+def test_close_waits_for_a_call_in_flight_on_another_thread(tmp_path: Path) -> None:
+    """The app quits while a worker thread is in the middle of a bulk insert: DuckDB refuses to close a
+    connection with a registered frame's insert in flight (it raised in the app's fill test), so close waits."""
+    import threading
+    import time
+
+    import duckdb
+
+    from inspector.store.connection import bulk_insert
+
+    store = Store.open_direct(tmp_path / "busy.duckdb")
+    store.cur.execute("CREATE TABLE t (a VARCHAR)")
+    rows = [(str(j),) for j in range(20000)]
+    calls = []
+
+    def worker() -> None:
+        cur = store.cur
+        try:
+            while True:
+                bulk_insert(cur, "INSERT INTO t SELECT a FROM _bulk", ["a"], rows)
+                calls.append(1)
+        except duckdb.ConnectionException:
+            pass  # closed between two calls: the next one is refused, as it should be
+
+    t = threading.Thread(target=worker)
+    t.start()
+    while not calls:
+        time.sleep(0.01)
+    store.close()  # raised ResourceInUseException before close waited
+    t.join(timeout=60)
+    assert not t.is_alive()
