@@ -20,6 +20,7 @@ MODULES = [
     "inspector.commands.science",
     "inspector.commands.naturalness",
     "inspector.commands.sweep",
+    "inspector.commands.ifeval",
 ]
 
 
