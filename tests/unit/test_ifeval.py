@@ -200,3 +200,14 @@ def test_bad_input_is_one_line_exit_2_nothing_written(
     err = capsys.readouterr().err
     assert says in err and err.count("\n") == 1, err
     assert not out.exists()
+
+
+def test_the_default_set_holds_every_id_at_least_4_times() -> None:
+    from collections import Counter
+
+    from inspector.config import PACKAGE_DIR
+    from inspector.formats.ifeval_files import read_input_data
+
+    prompts = read_input_data(PACKAGE_DIR / "data" / "ifeval_prompts.jsonl")
+    counts = Counter(i for p in prompts for i, _ in p.instructions)
+    assert len(prompts) >= 150 and set(counts) == set(INSTRUCTIONS) and min(counts.values()) >= 4
