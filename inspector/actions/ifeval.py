@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.analysis.ifeval.scoring import Scored, score
-from inspector.formats.ifeval_files import IfevalPrompt, read_input_data, read_responses
+from inspector.formats.ifeval_files import IfevalPrompt, IfevalResponse, read_input_data, read_responses
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,26 @@ class ScoreTotals:
     instruction_loose: float
 
 
-def score_files(input_data: Path, responses: Path) -> Iterator[tuple[IfevalPrompt, Scored]]:
-    """Every response scored in file order; both files are read and checked in full before the first verdict."""
+# Below this many responses a second process costs more (its start, langdetect's profiles) than it saves.
+PARALLEL_FROM = 400
+
+
+def _score_one(item: tuple[IfevalPrompt, IfevalResponse]) -> Scored:
+    prompt, response = item
+    return score(response.response, prompt.instructions)
+
+
+def score_files(input_data: Path, responses: Path, workers: int | None = None) -> Iterator[tuple[IfevalPrompt, Scored]]:
+    """Every response scored in file order; both files are read and checked in full before the first verdict.
+    Many responses are shared among the CPU's cores (the checks are pure, so the verdicts are the same)."""
     pairs = read_responses(responses, read_input_data(input_data))
-    for prompt, response in pairs:
-        yield prompt, score(response.response, prompt.instructions)
+    n = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    if n <= 1 or len(pairs) < PARALLEL_FROM:
+        for pair in pairs:
+            yield pair[0], _score_one(pair)
+        return
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        yield from zip((p for p, _ in pairs), pool.map(_score_one, pairs, chunksize=64), strict=True)
 
 
 def totals(scored: list[Scored]) -> ScoreTotals:

@@ -211,3 +211,33 @@ def test_the_default_set_holds_every_id_at_least_4_times() -> None:
     prompts = read_input_data(PACKAGE_DIR / "data" / "ifeval_prompts.jsonl")
     counts = Counter(i for p in prompts for i, _ in p.instructions)
     assert len(prompts) >= 150 and set(counts) == set(INSTRUCTIONS) and min(counts.values()) >= 4
+
+
+TEXTS = [
+    "The weather is pleasant today and we will walk to the market.",
+    "Le temps est agréable aujourd'hui et nous irons au marché.",
+    "Das Wetter ist heute angenehm.",
+    "ಇಂದು ಹವಾಮಾನ ಆಹ್ಲಾದಕರವಾಗಿದೆ",
+    "今日は天気が良いので市場へ行きます",
+    "THIS IS ALL CAPS, WITH A URL http://example.com AND mail a@b.org",
+    "ok",
+    "Sure! Here is my answer:\n* one\n* two\n\nP.S. ciao amici, a presto",
+    "Сегодня приятная погода. Today is nice. 42 3.14",
+    "mixed Español y English, más o menos",
+]
+
+
+def test_language_is_langdetects_own_verdict_with_its_seed() -> None:
+    import langdetect
+    from langdetect.detector_factory import DetectorFactory
+
+    from inspector.analysis.ifeval.language import SEED, _factory, _grams, detect
+
+    DetectorFactory.seed = SEED
+    for text in TEXTS:
+        d = _factory().create()
+        d.append(text)
+        d.cleaning_text()
+        assert _grams(d.text) == d._extract_ngrams(), text
+        assert detect(text) == langdetect.detect(text), text
+    assert detect("12345 !!!") is None  # no features: langdetect raises, IFEval passes the check

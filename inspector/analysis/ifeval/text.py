@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-import langdetect
 import punkt
+
+from inspector.analysis.ifeval.language import detect
 
 _WORD = re.compile(r"\w+")
 
@@ -56,16 +56,7 @@ def word_tokens(text: str) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _seeded() -> None:
-    # langdetect samples; without a fixed seed the same text can get a different language on the next call.
-    langdetect.DetectorFactory.seed = 0
-
-
 def language(text: str) -> str | None:
-    """The language langdetect names for the text, or None where it finds no features (IFEval then passes it)."""
-    _seeded()
-    try:
-        return str(langdetect.detect(text))
-    except langdetect.LangDetectException:
-        return None
+    """The language langdetect names for the text (seeded, so the same text always gets the same one), or None
+    where it finds no features (IFEval then passes the check: it cannot say the text is not English)."""
+    return detect(text)
