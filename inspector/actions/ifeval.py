@@ -1,15 +1,24 @@
-"""IFEval use cases: score responses made anywhere against an input file (more to come: a pair's run)."""
+"""IFEval use cases: score responses made anywhere against an input file; run a pair over a set and score it."""
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from inspector.actions.rollouts import Progress, run_batch
 from inspector.analysis.ifeval.scoring import Scored, score
+from inspector.analysis.ifeval.summary import ifeval_figures
+from inspector.config import PACKAGE_DIR
+from inspector.engine.base import Backend, GenParams
+from inspector.engine.registry import Pair
 from inspector.formats.ifeval_files import IfevalPrompt, IfevalResponse, read_input_data, read_responses
+from inspector.formats.prompt_files import with_system
+from inspector.store import PromptRow, Store, prompt_id
 
 
 @dataclass(frozen=True)
@@ -53,3 +62,55 @@ def totals(scored: list[Scored]) -> ScoreTotals:
         sum(v.strict for v in verdicts) / m,
         sum(v.loose for v in verdicts) / m,
     )
+
+
+@dataclass(frozen=True)
+class IfevalRun:
+    run_id: str
+    progress: Progress
+    figures: dict[str, Any]
+    inputs: dict[str, Any]
+
+
+DEFAULT_SET = PACKAGE_DIR / "data" / "ifeval_prompts.jsonl"
+PROMPT_SET = "ifeval"
+
+
+def ifeval_rows(prompts: list[IfevalPrompt], system: str | None) -> list[PromptRow]:
+    rows = [PromptRow(prompt_id(p.prompt), p.prompt, prompt_set=PROMPT_SET, ext_id=str(p.key)) for p in prompts]
+    return with_system(rows, system)
+
+
+def run_ifeval(
+    store: Store,
+    pair: Pair,
+    backends: dict[str, Backend],
+    input_data: Path,
+    prompts: list[IfevalPrompt],
+    params: GenParams,
+    system: str | None,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> IfevalRun:
+    """Both models' responses to every prompt as a resumable run (a rerun makes only the missing ones), then
+    every response scored and the figures kept as the session's newest "ifeval" snapshot. The rollouts are
+    stored unscanned, so the leak figures of `run` are not changed by them."""
+    rows = ifeval_rows(prompts, system)
+    run_id, prog = run_batch(store, pair, backends, rows, params, 1, on_progress, should_stop)
+    by_row = {r.id: p for r, p in zip(rows, prompts, strict=True)}
+    by_role: dict[str, dict[str, Scored]] = {}
+    for pid, role, text in store.run_texts(run_id):
+        if pid in by_row:
+            by_role.setdefault(role, {})[pid] = score(text, by_row[pid].instructions)
+    figures = ifeval_figures(pair.name, by_role)
+    inputs = {
+        "pair": pair.name,
+        "run_id": run_id,
+        "input_data": str(input_data),
+        "input_sha256": hashlib.sha256(input_data.read_bytes()).hexdigest(),
+        "n_prompts": len(prompts),
+        "system_prompt": system,
+        **params.as_dict(),
+    }
+    store.save_snapshot("ifeval", inputs, figures)
+    return IfevalRun(run_id, prog, figures, inputs)

@@ -307,6 +307,10 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
         if snap
         else None
     )
+    ifeval = store.latest_snapshot("ifeval")
+    report["ifeval"] = (
+        {**ifeval["metrics"], "pair": ifeval["inputs"].get("pair"), "inputs": ifeval["inputs"]} if ifeval else None
+    )
     sweep = store.latest_snapshot("sweep")
     points = sweep["metrics"]["points"] if sweep else []
     # One row per strength; the base's rates (measured once, on the same prompts) beside them.

@@ -189,6 +189,11 @@ def report_command(args: argparse.Namespace, settings: Settings) -> int:
         console.print(f"naturalness panel ({report['naturalness']['measured_at']}):", highlight=False)
         for line in naturalness_lines(report["naturalness"]):
             console.print("  " + line, highlight=False, soft_wrap=True)
+    if report["ifeval"]:
+        from inspector.analysis.ifeval.lines import ifeval_lines
+
+        for line in ifeval_lines(report["ifeval"]):
+            console.print(line, highlight=False, soft_wrap=True)
     for who, a in report["self_agreement"].items():
         console.print(
             f"{who} agrees with themself on {a['agreement']:.0%} of {a['n_items']} items shown again blind"
