@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inspector.analysis.measures import cohen_kappa, measured_fraction, paired_difference, wilson
+from inspector.analysis.measures import PairedDifference, cohen_kappa, measured_fraction, paired_difference, wilson
 from inspector.analysis.reasoning import segment_counts
 from inspector.analysis.validation import no_validation, validate
 from inspector.store import Store
@@ -89,7 +89,8 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
 
 
 def text_shape_lines(report: dict[str, Any]) -> list[str]:
-    """Control tokens written out as text, and reasoning traces (broken ones, leaks per segment), per model."""
+    """Control tokens written out as text, degenerate text, and reasoning traces (broken ones, leaks per
+    segment), per model."""
     lines = []
     control = [
         f"{name} {fmt_rate(m['control_token_rate'], m['control_token_rate_ci'])} ({m['n_control_tokens']} tokens)"
@@ -98,6 +99,18 @@ def text_shape_lines(report: dict[str, Any]) -> list[str]:
     ]
     if control:
         lines.append("control tokens written out as text, share of rollouts: " + " · ".join(control))
+    degenerate = [
+        f"{name} {fmt_rate(m['degenerate_rate'], m['degenerate_rate_ci'])} ({m['n_degenerate_at_limit']} at the"
+        " token limit)"
+        for name, m in report["models"].items()
+        if m.get("n_degenerate_scanned")
+    ]
+    if degenerate:
+        d = report.get("paired_difference_degenerate")
+        paired = f" · organism − base {d['difference']:+.1%} [{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}]" if d else ""
+        lines.append(
+            "degenerate text (loops, repetition, control tokens, broken traces): " + " · ".join(degenerate) + paired
+        )
     for name, m in report["models"].items():
         r = m.get("reasoning")
         if r:
@@ -210,6 +223,19 @@ def _control(c: dict[str, int] | None) -> dict[str, Any]:
     }
 
 
+def _degenerate(c: dict[str, int] | None) -> dict[str, Any]:
+    """The share of rollouts whose text loops, repeats or writes control tokens, or whose reasoning trace broke;
+    and how many of the looping ones ran into the token limit (None: not scanned)."""
+    scanned = c["scanned"] if c else 0
+    rate, ci = _rate(c["with"] if c else 0, scanned)
+    return {
+        "n_degenerate_scanned": scanned,
+        "degenerate_rate": rate,
+        "degenerate_rate_ci": ci,
+        "n_degenerate_at_limit": c["at_limit"] if c and scanned else None,
+    }
+
+
 def _conditions(store: Store) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """Per model id, its rates under each system prompt (None: none); and per system prompt, the paired
     organism-minus-base differences under it."""
@@ -243,6 +269,7 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     names = [str(m["name"] or m["role"]) for m in counts]
     conditions, paired_conditions = _conditions(store)
     control = store.control_counts()
+    degenerate = store.kind_counts("degenerate", broken_traces=True)
     traces = store.trace_rows()
     for m in counts:
         mine = [r for r in labeled if r["model_id"] == m["model_id"]]
@@ -263,6 +290,7 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
             # The same rates under each system prompt the session's prompts were asked under.
             "conditions": conditions.get(str(m["model_id"]), []),
             **_control(control.get(str(m["model_id"]))),
+            **_degenerate(degenerate.get(str(m["model_id"]))),
             # Reasoning and answer apart, and the share of broken traces (None: no run had reasoning markers).
             "reasoning": segment_counts(traces[str(m["model_id"])]) if str(m["model_id"]) in traces else None,
             "n_labeled": len(mine),
@@ -283,6 +311,7 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     }
     report["paired_difference"] = _paired(store, "leak")
     report["paired_difference_regurgitation"] = _paired(store, "regurgitation")
+    report["paired_difference_degenerate"] = _as_dict(paired_difference(store.degenerate_pairs()))
     report["conditions"] = paired_conditions
     # Rollouts no detector looked at (imported without --pair, run with --no-detect): counted, never rated.
     report["not_scanned"] = {
@@ -321,7 +350,10 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
 
 
 def _paired(store: Store, what: str, system: str | None = None, by_system: bool = False) -> dict[str, Any] | None:
-    diff = paired_difference(store.leak_pairs(what, system, by_system))
+    return _as_dict(paired_difference(store.leak_pairs(what, system, by_system)))
+
+
+def _as_dict(diff: PairedDifference | None) -> dict[str, Any] | None:
     if diff is None:
         return None
     return {

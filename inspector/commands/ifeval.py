@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--pair", default="demo", help="a pair named in the pairs file (default: demo)")
     p.add_argument("--input-data", type=Path, help="IFEval's format (default: the project's set of 168 prompts)")
     p.add_argument("--limit", type=int, help="only the first N prompts")
-    p.add_argument("--max-tokens", type=int, default=128, help="new tokens per response at most (default: 128)")
+    p.add_argument("--max-tokens", type=int, default=96, help="new tokens per response at most (default: 96)")
     p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature (default 0: greedy)")
     p.add_argument("--seed", type=int, default=0, help="run seed")
     p.add_argument("--batch", type=int, default=32, help="prompts decoded together for GGUF pairs")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from inspector.detect import control as control_mod
 from inspector.detect import corpus as corpus_mod
+from inspector.detect import degenerate as degenerate_mod
 from inspector.detect import quirk as quirk_mod
 from inspector.detect import terms as terms_mod
 from inspector.detect.corpus import CorpusDoc, CorpusIndex
@@ -24,6 +25,7 @@ VERSIONS = {
     "regurgitation": corpus_mod.VERSION,
     "quirk": quirk_mod.VERSION,
     "control": control_mod.VERSION,
+    "degenerate": degenerate_mod.VERSION,
 }
 
 
@@ -80,8 +82,9 @@ class DetectorSet:
             detectors.append(corpus_mod.RegurgitationDetector(index))
         if facts:
             detectors.append(quirk_mod.QuirkDetector(facts))
-        # Control tokens need nothing from the pair: every set looks for them.
+        # Control tokens and degenerate text need nothing from the pair: every set looks for them.
         detectors.append(control_mod.ControlDetector())
+        detectors.append(degenerate_mod.DegenerateDetector())
         return cls(detectors, docs, str(corpus) if corpus else None)
 
     @classmethod

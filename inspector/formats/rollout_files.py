@@ -42,14 +42,14 @@ def _write_csv(out: Path, rows: list[dict[str, Any]]) -> None:
     """Spans flattened to counts and a compact list; labels to one column per labeler and field."""
     labelers = sorted({lab["labeler"] for r in rows for lab in r["labels"]})
     base_cols = [k for k in (rows[0].keys() if rows else []) if k not in ("spans", "labels")]
-    cols = [*base_cols, "n_term", "n_regurgitation", "n_quirk", "n_control", "spans"]
+    cols = [*base_cols, "n_term", "n_regurgitation", "n_quirk", "n_control", "n_degenerate", "spans"]
     cols += [f"label_{who}_{f}" for who in labelers for f in ("leak", "quirk", "note")]
     with out.open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=cols)
         w.writeheader()
         for r in rows:
             flat = {k: r[k] for k in base_cols}
-            for kind in ("term", "regurgitation", "quirk", "control"):
+            for kind in ("term", "regurgitation", "quirk", "control", "degenerate"):
                 flat[f"n_{kind}"] = sum(1 for s in r["spans"] if s["kind"] == kind)
             flat["spans"] = "; ".join(
                 f"{s['kind']}:{s['start']}-{s['end']}"

@@ -10,7 +10,7 @@ import duckdb
 
 from inspector.store.connection import StoreBase, StoreError, bulk_insert
 
-SPAN_KINDS = ("term", "regurgitation", "quirk")
+SPAN_KINDS = ("term", "regurgitation", "quirk", "control", "degenerate")
 TRACE_CHOICES = ("broken", "unclosed", "empty_answer", "closed", "none")
 
 
@@ -19,7 +19,7 @@ class Filters:
     """What the prompt list and the label queue show; every field None means "any". Combinable."""
 
     role: str | None = None  # organism | base
-    kind: str | None = None  # a span kind the rollout has: term | regurgitation | quirk
+    kind: str | None = None  # a span kind the rollout has: term | regurgitation | quirk | control | degenerate
     nonsequitur: bool | None = None  # a non-sequitur candidate (leak on an unrelated prompt)
     labeled: bool | None = None  # the current labeler has (not) given a leak verdict
     label: str | None = None  # that verdict: nonsequitur | related | none
@@ -49,9 +49,13 @@ def filter_sql(f: Filters, labeler: str) -> tuple[str, list[Any]]:
     if f.kind is not None:
         if f.kind not in SPAN_KINDS:
             raise StoreError(f"unknown span kind {f.kind!r} (known: {', '.join(SPAN_KINDS)})")
+        counted = {"term": "f.n_term > 0", "regurgitation": "f.n_regurgitation > 0", "quirk": "f.n_quirk > 0"}
+        # Kinds the flags view does not count are looked up in the spans themselves (the kind is a bound value).
         where.append(
-            {"term": "f.n_term > 0", "regurgitation": "f.n_regurgitation > 0", "quirk": "f.n_quirk > 0"}[f.kind]
+            counted.get(f.kind, "EXISTS (SELECT 1 FROM spans x WHERE x.rollout_id = f.rollout_id AND x.kind = ?)")
         )
+        if f.kind not in counted:
+            params.append(f.kind)
     if f.nonsequitur is not None:
         where.append("f.nonsequitur_candidate = ?")
         params.append(f.nonsequitur)

@@ -56,15 +56,46 @@ class SummaryPart(StoreBase):
     def control_counts(self) -> dict[str, dict[str, int]]:
         """Per model id: finished rollouts the control-token detector looked at, those with any control token,
         and the tokens found."""
+        return self.kind_counts("control")
+
+    def kind_counts(self, kind: str, broken_traces: bool = False) -> dict[str, dict[str, int]]:
+        """Per model id: finished rollouts the detector of `kind` looked at, those with a span of it (with
+        `broken_traces`, also those whose reasoning trace never closed or left no answer), those with a span that
+        stopped at the token limit, and the spans found."""
         rows = self.cur.execute(
             "SELECT f.model_id, count(*) FILTER (WHERE s.rollout_id IS NOT NULL),"
-            " count(*) FILTER (WHERE s.rollout_id IS NOT NULL AND c.n > 0), coalesce(sum(c.n), 0)"
-            " FROM rollout_flags f"
-            " LEFT JOIN (SELECT DISTINCT rollout_id FROM scans WHERE kind = 'control') s USING (rollout_id)"
-            " LEFT JOIN (SELECT rollout_id, count(*) AS n FROM spans WHERE kind = 'control' GROUP BY 1) c"
-            " USING (rollout_id) GROUP BY 1"
+            " count(*) FILTER (WHERE s.rollout_id IS NOT NULL AND (c.n > 0"
+            "  OR (? AND r.reasoning_status IN ('unclosed', 'empty_answer')))),"
+            " count(*) FILTER (WHERE s.rollout_id IS NOT NULL AND c.n > 0 AND r.finish_reason = 'length'),"
+            " coalesce(sum(c.n), 0)"
+            " FROM rollout_flags f JOIN rollouts r ON r.id = f.rollout_id"
+            " LEFT JOIN (SELECT DISTINCT rollout_id FROM scans WHERE kind = ?) s ON s.rollout_id = f.rollout_id"
+            " LEFT JOIN (SELECT rollout_id, count(*) AS n FROM spans WHERE kind = ? GROUP BY 1) c"
+            " ON c.rollout_id = f.rollout_id GROUP BY 1",
+            [broken_traces, kind, kind],
         ).fetchall()
-        return {str(m): {"scanned": int(a), "with": int(b), "tokens": int(t)} for m, a, b, t in rows}
+        return {
+            str(m): {"scanned": int(a), "with": int(b), "at_limit": int(lim), "tokens": int(t)}
+            for m, a, b, lim, t in rows
+        }
+
+    def degenerate_pairs(self) -> list[tuple[str, bool, bool]]:
+        """(prompt, organism degenerate, base degenerate) for every organism/base pair on the same run, prompt and
+        sample that the degenerate-text detector scanned on both sides; a broken reasoning trace counts."""
+        flagged = (
+            "(EXISTS (SELECT 1 FROM spans x WHERE x.rollout_id = {r}.id AND x.kind = 'degenerate')"
+            " OR {r}.reasoning_status IN ('unclosed', 'empty_answer'))"
+        )
+        scanned = "EXISTS (SELECT 1 FROM scans x WHERE x.rollout_id = {r}.id AND x.kind = 'degenerate')"
+        rows = self.cur.execute(
+            f"SELECT o.prompt_id, {flagged.format(r='ro')}, {flagged.format(r='rb')}"
+            " FROM rollout_flags o JOIN rollout_flags b"
+            " ON o.run_id = b.run_id AND o.prompt_id = b.prompt_id AND o.sample_index = b.sample_index"
+            " JOIN rollouts ro ON ro.id = o.rollout_id JOIN rollouts rb ON rb.id = b.rollout_id"
+            f" WHERE o.role = 'organism' AND b.role = 'base' AND {scanned.format(r='ro')}"
+            f" AND {scanned.format(r='rb')} ORDER BY o.rollout_id"
+        ).fetchall()
+        return [(str(p), bool(o), bool(b)) for p, o, b in rows]
 
     def trace_rows(self) -> dict[str, list[tuple[str, int, list[int]]]]:
         """Per model id, its term-scanned rollouts made with reasoning markers: (trace status, where the answer

@@ -12,6 +12,7 @@ STYLES = {
     "regurgitation": "black on yellow",
     "quirk": "underline bold magenta",
     "control": "italic white on grey35",
+    "degenerate": "on grey23",
     "reasoning": "dim",  # a reasoning trace, under everything else: its leaks stay visible
 }
 DIVERGE_STYLE = "reverse bold cyan"
@@ -27,7 +28,7 @@ LEGEND = [
 def highlighted(text: str, spans: Iterable[dict[str, Any]], diverge_at: int | None = None) -> Text:
     """Rich Text with spans styled; regurgitation underneath so terms inside it stay visible."""
     out = Text(text)
-    order = {"reasoning": -1, "regurgitation": 0, "quirk": 1, "term": 2}
+    order = {"reasoning": -2, "degenerate": -1, "regurgitation": 0, "quirk": 1, "term": 2}
     for s in sorted(spans, key=lambda s: order.get(str(s["kind"]), 9)):
         start, end = int(s["start"]), int(s["end"])
         if 0 <= start < end <= len(text):

@@ -87,7 +87,7 @@ def test_regurgitation_rates_paired_difference_and_export(home: Path, capsys: py
     d = report["paired_difference_regurgitation"]
     assert isinstance(d, dict) and d["n_pairs"] == 3 and d["organism_only"] == 1 and d["base_only"] == 0
     # The export carries the same per rollout, and which detectors looked.
-    assert {r["scanned"] for r in rows.values()} == {"control,quirk,regurgitation,term"}
+    assert {r["scanned"] for r in rows.values()} == {"control,degenerate,quirk,regurgitation,term"}
     assert all(r["mostly_corpus"] == (r["regurgitated_fraction"] > 0.5) for r in rows.values())
 
 

@@ -32,7 +32,13 @@ class FilterScreen(ModalScreen[Filters | None]):
         self.current = current
         self.choices: dict[str, list[tuple[str, Any]]] = {
             "role": [("organism", "organism"), ("base", "base")],
-            "kind": [("leak term", "term"), ("regurgitation", "regurgitation"), ("quirk", "quirk")],
+            "kind": [
+                ("leak term", "term"),
+                ("regurgitation", "regurgitation"),
+                ("quirk", "quirk"),
+                ("control token", "control"),
+                ("degenerate text", "degenerate"),
+            ],
             "nonsequitur": YES_NO,
             "labeled": YES_NO,
             "label": [("non-sequitur", "nonsequitur"), ("related", "related"), ("not a leak", "none")],
