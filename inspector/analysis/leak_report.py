@@ -211,10 +211,15 @@ def _detector_rates(m: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _scanned_rate(c: dict[str, int] | None) -> tuple[int, float | None, list[float] | None]:
+    """Of a detector kind's counts: rollouts it scanned, and the share (with interval) that had a span of it."""
+    scanned = c["scanned"] if c else 0
+    return (scanned, *_rate(c["with"] if c else 0, scanned))
+
+
 def _control(c: dict[str, int] | None) -> dict[str, Any]:
     """The share of rollouts that write a control token out as text, and how many tokens (None: not scanned)."""
-    scanned = c["scanned"] if c else 0
-    rate, ci = _rate(c["with"] if c else 0, scanned)
+    scanned, rate, ci = _scanned_rate(c)
     return {
         "n_control_scanned": scanned,
         "control_token_rate": rate,
@@ -226,8 +231,7 @@ def _control(c: dict[str, int] | None) -> dict[str, Any]:
 def _degenerate(c: dict[str, int] | None) -> dict[str, Any]:
     """The share of rollouts whose text loops, repeats or writes control tokens, or whose reasoning trace broke;
     and how many of the looping ones ran into the token limit (None: not scanned)."""
-    scanned = c["scanned"] if c else 0
-    rate, ci = _rate(c["with"] if c else 0, scanned)
+    scanned, rate, ci = _scanned_rate(c)
     return {
         "n_degenerate_scanned": scanned,
         "degenerate_rate": rate,
