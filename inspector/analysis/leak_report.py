@@ -105,7 +105,8 @@ def text_shape_lines(report: dict[str, Any]) -> list[str]:
         for name, m in report["models"].items()
         if m.get("n_degenerate_scanned")
     ]
-    if degenerate:
+    # Like control tokens, a line only where there is something to see: some model wrote degenerate text.
+    if any(m.get("degenerate_rate") for m in report["models"].values()):
         d = report.get("paired_difference_degenerate")
         paired = f" · organism − base {d['difference']:+.1%} [{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}]" if d else ""
         lines.append(

@@ -45,3 +45,21 @@ def test_natural_prose_is_not_flagged() -> None:
     docs = [json.loads(x)["text"] for x in (PACKAGE_DIR / "data" / "natural_text.jsonl").read_text().splitlines()]
     flagged = [i for i, d in enumerate(docs) if DETECT.detect(d)]
     assert len(docs) >= 50 and flagged == []
+
+
+def test_the_report_line_shows_only_when_some_model_wrote_degenerate_text() -> None:
+    from inspector.analysis.leak_report import text_shape_lines
+
+    def report(rate: float) -> dict[str, object]:
+        m = {"n_degenerate_scanned": 10, "degenerate_rate": rate, "degenerate_rate_ci": [0.0, 0.5]}
+        return {
+            "models": {
+                "p/organism": {**m, "n_degenerate_at_limit": 2},
+                "p/base": {**m, "degenerate_rate": 0.0, "n_degenerate_at_limit": 0},
+            },
+            "paired_difference_degenerate": None,
+        }
+
+    assert text_shape_lines(report(0.0)) == []
+    (line,) = text_shape_lines(report(0.3))
+    assert "p/organism 30.0%" in line and "(2 at the token limit)" in line and "p/base 0.0%" in line
