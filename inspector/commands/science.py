@@ -145,7 +145,8 @@ def merge_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def report_command(args: argparse.Namespace, settings: Settings) -> int:
-    from inspector.analysis.leak_report import REPORT_COLUMNS, build_report, report_rows, summary_lines
+    from inspector.analysis.leak_report import build_report
+    from inspector.analysis.report_lines import REPORT_COLUMNS, report_rows, summary_lines
     from inspector.store import Store
 
     with Store.open(settings.session_path(args.session), create=False) as store:

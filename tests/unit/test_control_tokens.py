@@ -3,7 +3,8 @@ markers, counted per model in the report apart from leaks."""
 
 from __future__ import annotations
 
-from inspector.analysis.leak_report import build_report, summary_lines
+from inspector.analysis.leak_report import build_report
+from inspector.analysis.report_lines import summary_lines
 from inspector.detect.control import ControlDetector
 from inspector.detect.detector_set import DetectorSet
 from inspector.formats.prompt_files import make_prompt

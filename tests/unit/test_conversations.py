@@ -14,7 +14,8 @@ import pytest
 
 from inspector.actions.rollouts import chat_of
 from inspector.actions.run import run_rollouts
-from inspector.analysis.leak_report import build_report, condition_lines
+from inspector.analysis.leak_report import build_report
+from inspector.analysis.report_lines import condition_lines
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, Chat, EngineError, GenParams, raw_text

@@ -48,7 +48,7 @@ def test_natural_prose_is_not_flagged() -> None:
 
 
 def test_the_report_line_shows_only_when_some_model_wrote_degenerate_text() -> None:
-    from inspector.analysis.leak_report import text_shape_lines
+    from inspector.analysis.report_lines import text_shape_lines
 
     def report(rate: float) -> dict[str, object]:
         m = {"n_degenerate_scanned": 10, "degenerate_rate": rate, "degenerate_rate_ci": [0.0, 0.5]}

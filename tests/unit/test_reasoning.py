@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from inspector.actions.run import run_rollouts
-from inspector.analysis.leak_report import build_report, summary_lines
+from inspector.analysis.leak_report import build_report
 from inspector.analysis.reasoning import THINK, Reasoning
+from inspector.analysis.report_lines import summary_lines
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import EngineError, Generation, GenParams, Prompt, as_chat

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.analysis.leak_report import build_report, report_rows, summary_lines
+from inspector.analysis.leak_report import build_report
+from inspector.analysis.report_lines import report_rows, summary_lines
 from inspector.cli import main
 from inspector.store import PromptRow, Store, prompt_id
 from tests.functional.conftest import build_session

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
-from inspector.analysis.leak_report import REPORT_COLUMNS, report_rows, summary_lines
+from inspector.analysis.report_lines import REPORT_COLUMNS, report_rows, summary_lines
 from inspector.tui.messages import ReportReady
 from inspector.tui.screens.base import InspectorScreen
 from inspector.tui.widgets.bar_chart import BarChart
