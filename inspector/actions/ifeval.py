@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.actions.rollouts import Progress, run_batch
+from inspector.analysis.degenerate_rates import degenerate_figures
 from inspector.analysis.ifeval.scoring import Scored, score
 from inspector.analysis.ifeval.summary import ifeval_figures
 from inspector.config import PACKAGE_DIR
@@ -93,16 +94,20 @@ def run_ifeval(
     should_stop: Callable[[], bool] | None = None,
 ) -> IfevalRun:
     """Both models' responses to every prompt as a resumable run (a rerun makes only the missing ones), then
-    every response scored and the figures kept as the session's newest "ifeval" snapshot. The rollouts are
+    every response scored (and checked for degenerate text) and the figures kept as the session's newest "ifeval"
+    snapshot. The rollouts are
     stored unscanned, so the leak figures of `run` are not changed by them."""
     rows = ifeval_rows(prompts, system)
     run_id, prog = run_batch(store, pair, backends, rows, params, 1, on_progress, should_stop)
     by_row = {r.id: p for r, p in zip(rows, prompts, strict=True)}
     by_role: dict[str, dict[str, Scored]] = {}
+    texts: dict[str, dict[str, str]] = {}
     for pid, role, text in store.run_texts(run_id):
         if pid in by_row:
             by_role.setdefault(role, {})[pid] = score(text, by_row[pid].instructions)
-    figures = ifeval_figures(pair.name, by_role)
+            texts.setdefault(role, {})[pid] = text
+    # The same answers, free text from both models on the same prompts, are where degenerate text shows.
+    figures = ifeval_figures(pair.name, by_role) | {"degenerate": degenerate_figures(pair.name, texts)}
     inputs = {
         "pair": pair.name,
         "run_id": run_id,

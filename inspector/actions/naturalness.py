@@ -38,6 +38,7 @@ class PanelInputs:
             "seed": self.settings.seed,
             "budget": self.settings.pair_budget,
             "system_prompt": self.settings.system,
+            "parts": sorted(self.settings.parts),
         }
 
 
@@ -53,6 +54,7 @@ def panel_inputs(
     seed: int = 0,
     budget: int | None = None,
     system: str | None = None,
+    parts: frozenset[str] = PanelSettings.parts,
 ) -> PanelInputs:
     """Read and check the inputs (None: the shipped ones); a bad file or setting is one line naming it."""
     docs, outcome_items = load_documents(text), load_items(items)
@@ -60,7 +62,7 @@ def panel_inputs(
         raise InspectorError(f"--budget must be at least 1 pair, not {budget}")
     if not 8 <= tokens <= 512:
         raise InspectorError(f"--tokens must be between 8 and 512, not {tokens}")
-    return PanelInputs(docs, outcome_items, PanelSettings(tokens, seed, budget, system), text, items)
+    return PanelInputs(docs, outcome_items, PanelSettings(tokens, seed, budget, system, parts), text, items)
 
 
 def panel_backends(pair: Pair, cache: Path, inputs: PanelInputs) -> dict[str, Backend]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from inspector.analysis.measures import PairedDifference, cohen_kappa, measured_fraction, paired_difference, wilson
 from inspector.analysis.reasoning import segment_counts
+from inspector.analysis.suite_view import suite_view
 from inspector.analysis.validation import no_validation, validate
 from inspector.store import Store
 
@@ -161,21 +162,15 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     report["topic_hint_agreement"] = _topic_agreement(store)
     report["kappa"] = _kappa(store, labelers)
     report["self_agreement"] = _self_agreement(store, labelers)
-    snap = store.latest_snapshot("naturalness")
+    suite = suite_view(store)
+    natural = suite["naturalness"]
     report["naturalness"] = (
-        {
-            "models": snap["metrics"]["models"],
-            "organism_vs_base": snap["metrics"]["organism_vs_base"],
-            "pair": snap["inputs"].get("pair"),
-            "measured_at": str(snap["created_at"]),
-        }
-        if snap
+        {k: natural[k] for k in ("models", "organism_vs_base", "pair", "measured_at", "parts_measured_at")}
+        if natural
         else None
     )
-    ifeval = store.latest_snapshot("ifeval")
-    report["ifeval"] = (
-        {**ifeval["metrics"], "pair": ifeval["inputs"].get("pair"), "inputs": ifeval["inputs"]} if ifeval else None
-    )
+    report["ifeval"] = suite["ifeval"]
+    report["mcq"] = suite["mcq"]
     sweep = store.latest_snapshot("sweep")
     points = sweep["metrics"]["points"] if sweep else []
     # One row per strength; the base's rates (measured once, on the same prompts) beside them.
@@ -190,18 +185,7 @@ def _paired(store: Store, what: str, system: str | None = None, by_system: bool 
 
 
 def _as_dict(diff: PairedDifference | None) -> dict[str, Any] | None:
-    if diff is None:
-        return None
-    return {
-        "n_pairs": diff.n_pairs,
-        "both": diff.both,
-        "organism_only": diff.organism_only,
-        "base_only": diff.base_only,
-        "difference": diff.difference,
-        "ci": list(diff.ci),
-        "mcnemar_exact_p": diff.mcnemar_p,
-        "method": diff.method,
-    }
+    return diff.as_dict() if diff else None
 
 
 def _topic_agreement(store: Store) -> dict[str, Any] | None:

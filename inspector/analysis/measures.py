@@ -6,6 +6,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 Z95 = 1.959963984540054
 
@@ -43,6 +44,19 @@ class PairedDifference:
     ci: tuple[float, float]
     mcnemar_p: float
     method: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """As `report --json` shows every paired difference."""
+        return {
+            "n_pairs": self.n_pairs,
+            "both": self.both,
+            "organism_only": self.organism_only,
+            "base_only": self.base_only,
+            "difference": self.difference,
+            "ci": list(self.ci),
+            "mcnemar_exact_p": self.mcnemar_p,
+            "method": self.method,
+        }
 
 
 def paired_difference(

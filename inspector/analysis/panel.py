@@ -51,6 +51,8 @@ class PanelSettings:
     seed: int = 0
     pair_budget: int | None = None  # pairs of items asked when there are more than ALL_PAIRS_UP_TO items
     system: str | None = None  # the system prompt the preference questions are asked under (chat pairs)
+    # Which of the panel's measures to take: perplexity (natural and shuffled), drift, decisiveness.
+    parts: frozenset[str] = frozenset({"perplexity", "drift", "decisiveness"})
 
 
 def _cut(backend: BatchedBackend, text: str, budget: int) -> str:
@@ -117,11 +119,13 @@ def _score_local(
     nat: list[_Scored] = []
     shuf: list[_Scored] = []
     for k, text in enumerate(cut):
-        (s,) = score_documents(sides, [base.shared.tokenize(text)])
+        (s,) = score_documents(sides, [base.shared.tokenize(text)], drift="drift" in settings.parts)
         pieces = [base.shared.piece(t).decode("utf-8", errors="replace") for t in s.targets]
         nat.append(_Scored(s.logprobs, s.kl, pieces))
         step("natural text", k + 1, len(docs))
     for k, (text, d) in enumerate(zip(cut, docs, strict=True)):
+        if "perplexity" not in settings.parts:
+            break
         toks = base.shared.tokenize(shuffle_words(text, settings.seed, d.id))[: settings.tokens]
         (s,) = score_documents(sides, [toks], drift=False)
         shuf.append(_Scored(s.logprobs, [], []))
@@ -176,10 +180,13 @@ def run_panel(
             f"pair {pair_name}: the naturalness panel needs both models in-process (GGUF) or both on endpoints:"
             " drift compares the two next-token distributions position by position, in one tokenization"
         )
-    if local:
+    parts = settings.parts
+    nat: list[_Scored] = []
+    shuf: list[_Scored] = []
+    kl_method = KL_EXACT if local else KL_TOP
+    if parts & {"perplexity", "drift"} and local:
         nat, shuf = _score_local(local, docs, settings, step)
-        kl_method = KL_EXACT
-    else:
+    elif parts & {"perplexity", "drift"}:
         try:
             nat, shuf = _score_remote(remote, docs, settings, step)
         except NoPromptLogprobs as e:
@@ -187,45 +194,33 @@ def run_panel(
                 f"{e}: perplexity on natural and shuffled text and the drift need the prompt's log-probabilities"
                 " (vLLM returns them; llama-server does not; llama_cpp.server needs --logits_all True)"
             ) from e
-        kl_method = KL_TOP
     pairs = _chosen_pairs(len(items), settings)
     texts = [i.text for i in items]
     models: dict[str, Any] = {}
     nll: dict[str, list[float]] = {}
     tokens = [len(s.pieces) for s in nat]
     for n, role in enumerate(ROLES):
-        nat_nll = [-sum(s.logprobs[role]) for s in nat]
-        shuf_nll = [-sum(s.logprobs[role]) for s in shuf]
-        t_shuf = [len(s.logprobs[role]) for s in shuf]
-        nll[role] = nat_nll
-        ppl_nat = math.exp(sum(nat_nll) / sum(tokens))
-        ppl_shuf = math.exp(sum(shuf_nll) / sum(t_shuf))
-        step(f"preferences ({role})", n, 2)
-        answers = (
-            ask_pairs(local[role], texts, pairs, settings.system)
-            if local
-            else ask_pairs_remote(remote[role], texts, pairs, settings.system)
+        nll[role] = [-sum(s.logprobs[role]) for s in nat]
+        models[f"{pair_name}/{role}"] = (
+            {"role": role, "n_documents": len(nat), "n_tokens": sum(tokens)}
+            | _perplexities(nll[role], shuf, role, tokens, settings)
+            | _preferences(local.get(role) or remote[role], texts, pairs, settings, step, n)
         )
-        models[f"{pair_name}/{role}"] = {
-            "role": role,
-            "ppl_natural": ppl_nat,
-            "ppl_shuffled": ppl_shuf,
-            "shuffle_ratio": ppl_shuf / ppl_nat,
-            "shuffle_ratio_ci": list(ratio_interval(shuf_nll, nat_nll, t_shuf, tokens, seed=settings.seed)),
-            "n_documents": len(docs),
-            "n_tokens": sum(tokens),
-        } | preference_summary(len(items), answers, settings.seed)
-    step("preferences (base)", 2, 2)
     kl_sums = [sum(s.kl) for s in nat]
-    ppl_ratio = math.exp((sum(nll["organism"]) - sum(nll["base"])) / sum(tokens))
-    drift = sorted(range(len(docs)), key=lambda k: kl_sums[k] / tokens[k], reverse=True)[:TOP_DRIFT]
+    ratio = "perplexity" in parts and nat
+    drift = sorted(range(len(nat)), key=lambda k: kl_sums[k] / tokens[k], reverse=True)[:TOP_DRIFT]
     return {
+        "parts": sorted(parts),
         "models": models,
         "organism_vs_base": {
-            "ppl_ratio": ppl_ratio,
-            "ppl_ratio_ci": list(ratio_interval(nll["organism"], nll["base"], tokens, seed=settings.seed)),
-            "kl_mean": sum(kl_sums) / sum(tokens),
-            "kl_mean_ci": list(mean_interval(kl_sums, tokens, seed=settings.seed)),
+            "ppl_ratio": math.exp((sum(nll["organism"]) - sum(nll["base"])) / sum(tokens)) if ratio else None,
+            "ppl_ratio_ci": (
+                list(ratio_interval(nll["organism"], nll["base"], tokens, seed=settings.seed)) if ratio else None
+            ),
+            "kl_mean": sum(kl_sums) / sum(tokens) if "drift" in parts and nat else None,
+            "kl_mean_ci": list(mean_interval(kl_sums, tokens, seed=settings.seed))
+            if "drift" in parts and nat
+            else None,
             "kl_method": kl_method,
         },
         "top_drift": [
@@ -234,6 +229,50 @@ def run_panel(
                 "kl_mean": kl_sums[k] / tokens[k],
                 "tokens": [[p, kl] for p, kl in zip(nat[k].pieces, nat[k].kl, strict=True)],
             }
-            for k in drift
+            for k in (drift if "drift" in parts else [])
         ],
     }
+
+
+def _perplexities(
+    nat_nll: list[float], shuf: Sequence[_Scored], role: str, tokens: list[int], settings: PanelSettings
+) -> dict[str, Any]:
+    if "perplexity" not in settings.parts or not shuf:
+        return {"ppl_natural": None, "ppl_shuffled": None, "shuffle_ratio": None, "shuffle_ratio_ci": None}
+    shuf_nll = [-sum(s.logprobs[role]) for s in shuf]
+    t_shuf = [len(s.logprobs[role]) for s in shuf]
+    ppl_nat = math.exp(sum(nat_nll) / sum(tokens))
+    ppl_shuf = math.exp(sum(shuf_nll) / sum(t_shuf))
+    return {
+        "ppl_natural": ppl_nat,
+        "ppl_shuffled": ppl_shuf,
+        "shuffle_ratio": ppl_shuf / ppl_nat,
+        "shuffle_ratio_ci": list(ratio_interval(shuf_nll, nat_nll, t_shuf, tokens, seed=settings.seed)),
+    }
+
+
+def _preferences(
+    backend: Backend,
+    texts: list[str],
+    pairs: list[tuple[int, int]] | None,
+    settings: PanelSettings,
+    step: Progress,
+    n: int,
+) -> dict[str, Any]:
+    if "decisiveness" not in settings.parts:
+        return {
+            "n_items": len(texts),
+            "n_pairs": 0,
+            "answer_mass": None,
+            "order_consistency": None,
+            "decisiveness": None,
+            "decisiveness_ci": None,
+        }
+    step(f"preferences ({ROLES[n]})", n, 2)
+    answers = (
+        ask_pairs(cast(BatchedBackend, backend), texts, pairs, settings.system)
+        if DISTRIBUTIONS in backend.capabilities
+        else ask_pairs_remote(cast(OpenAIBackend, backend), texts, pairs, settings.system)
+    )
+    step(f"preferences ({ROLES[n]})", n + 1, 2)
+    return preference_summary(len(texts), answers, settings.seed)

@@ -21,6 +21,7 @@ MODULES = [
     "inspector.commands.naturalness",
     "inspector.commands.sweep",
     "inspector.commands.ifeval",
+    "inspector.commands.mcq",
 ]
 
 

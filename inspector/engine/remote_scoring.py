@@ -9,12 +9,12 @@ outside the top TOP counts as probability 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.engine.base import EngineError
+from inspector.engine.base import Chat, EngineError, Prompt, as_chat, raw_text
 from inspector.engine.openai_http import OpenAIBackend, echoed
 from inspector.engine.preferences import INSTRUCTION, QUESTION, RAW, Answer
 
@@ -66,13 +66,13 @@ def top_k_kl(base: Sequence[dict[str, float]], organism: Sequence[dict[str, floa
     return out
 
 
-def _letter_logprobs(backend: OpenAIBackend, a: str, b: str, system: str | None) -> dict[str, float]:
-    """Top TOP log-probabilities of the first answer token, by token text."""
+def first_token_top(backend: OpenAIBackend, prompt: Prompt) -> dict[str, float]:
+    """Top TOP log-probabilities of the first token the endpoint would write after the prompt, by token text: a
+    chat model's reply through /chat/completions, a raw prompt's continuation through /completions."""
     if backend.prompt_format == "chat":
-        before = [{"role": "system", "content": system}] if system else []
         body: dict[str, Any] = {
             "model": backend.model,
-            "messages": [*before, {"role": "user", "content": QUESTION.format(a=a, b=b) + INSTRUCTION}],
+            "messages": as_chat(prompt).messages(),
             "max_tokens": 1,
             "temperature": 0,
             "logprobs": True,
@@ -81,10 +81,44 @@ def _letter_logprobs(backend: OpenAIBackend, a: str, b: str, system: str | None)
         data = backend.post("/chat/completions", body)
         content = ((data.get("choices") or [{}])[0].get("logprobs") or {}).get("content") or []
         return {str(t["token"]): float(t["logprob"]) for t in (content[0].get("top_logprobs") or [])} if content else {}
-    body = {"model": backend.model, "prompt": RAW.format(a=a, b=b), "max_tokens": 1, "temperature": 0, "logprobs": TOP}
+    text = raw_text(prompt, backend.endpoint)
+    body = {"model": backend.model, "prompt": text, "max_tokens": 1, "temperature": 0, "logprobs": TOP}
     data = backend.post("/completions", body)
     top = ((data.get("choices") or [{}])[0].get("logprobs") or {}).get("top_logprobs") or []
     return {str(k): float(v) for k, v in (top[0] or {}).items()} if top else {}
+
+
+def _question(backend: OpenAIBackend, a: str, b: str, system: str | None) -> Prompt:
+    if backend.prompt_format == "chat":
+        return Chat(QUESTION.format(a=a, b=b) + INSTRUCTION, (("system", system),) if system else ())
+    return RAW.format(a=a, b=b)
+
+
+def answer_logprobs_remote(
+    backend: OpenAIBackend,
+    prompts: Sequence[Prompt],
+    letters: Sequence[Sequence[str]],
+    on_done: Callable[[int], None] | None = None,
+) -> list[list[float]]:
+    """As choices.answer_logprobs, over HTTP, concurrent up to the backend's limit: a letter outside the
+    endpoint's top TOP is -inf (probability 0), so the right letter ranked below TOP counts as not chosen."""
+    space = "" if backend.prompt_format == "chat" else " "
+    done = 0
+
+    def one(k: int) -> list[float]:
+        nonlocal done
+        top = first_token_top(backend, prompts[k])
+        if not top:
+            raise EngineError(
+                f"{backend.endpoint}: returned no log-probabilities for the answer token, which multiple choice needs"
+            )
+        done += 1
+        if on_done:
+            on_done(done)
+        return [top.get(space + letter, -math.inf) for letter in letters[k]]
+
+    with ThreadPoolExecutor(max_workers=backend.n_seq) as pool:
+        return list(pool.map(one, range(len(prompts))))
 
 
 def ask_pairs_remote(
@@ -106,7 +140,7 @@ def ask_pairs_remote(
     texts = [it.strip() for it in items]
 
     def one(ij: tuple[int, int]) -> Answer:
-        top = _letter_logprobs(backend, texts[ij[0]], texts[ij[1]], system)
+        top = first_token_top(backend, _question(backend, texts[ij[0]], texts[ij[1]], system))
         if not top:
             raise EngineError(
                 f"{backend.endpoint}: returned no log-probabilities for the answer token, which preference coherence"

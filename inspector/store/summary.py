@@ -209,11 +209,13 @@ class SummaryPart(StoreBase):
 
     def latest_snapshot(self, kind: str) -> dict[str, Any] | None:
         """The newest metric snapshot of a kind: {"id", "inputs", "metrics", "created_at"}."""
+        rows = self.snapshots(kind, 1)
+        return rows[0] if rows else None
+
+    def snapshots(self, kind: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest `limit` metric snapshots of a kind, newest first."""
         rows = self._dicts(
-            "SELECT id, inputs, metrics, created_at FROM metric_snapshots WHERE kind = ? ORDER BY id DESC LIMIT 1",
-            [kind],
+            "SELECT id, inputs, metrics, created_at FROM metric_snapshots WHERE kind = ? ORDER BY id DESC LIMIT ?",
+            [kind, limit],
         )
-        if not rows:
-            return None
-        row = rows[0]
-        return {**row, "inputs": json.loads(row["inputs"]), "metrics": json.loads(row["metrics"])}
+        return [{**r, "inputs": json.loads(r["inputs"]), "metrics": json.loads(r["metrics"])} for r in rows]

@@ -28,4 +28,11 @@ def ifeval_lines(figures: Mapping[str, Any]) -> list[str]:
             f" {d['organism_only']} only the organism followed, {d['base_only']} only the base;"
             f" exact McNemar p = {d['mcnemar_exact_p']:.2g}"
         )
+    deg = figures.get("degenerate")
+    for name, m in (deg or {}).get("models", {}).items():
+        why = ", ".join(f"{r} {c}" for r, c in m["reasons"].items())
+        lines.append(
+            f"degenerate text {name}: {_pct(m['degenerate_rate'], m['degenerate_rate_ci'])} of {m['n_answers']}"
+            " answers" + (f" ({why})" if why else "")
+        )
     return lines

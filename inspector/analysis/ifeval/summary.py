@@ -34,17 +34,5 @@ def ifeval_figures(pair: str, by_role: Mapping[str, Mapping[str, Scored]]) -> di
     diff = paired_difference([(p, org[p].strict, base[p].strict) for p in shared])
     return {
         "models": models,
-        "organism_vs_base": (
-            {
-                "difference": diff.difference,
-                "ci": list(diff.ci),
-                "mcnemar_exact_p": diff.mcnemar_p,
-                "n_pairs": diff.n_pairs,
-                "organism_only": diff.organism_only,
-                "base_only": diff.base_only,
-                "method": diff.method,
-            }
-            if diff
-            else None
-        ),
+        "organism_vs_base": diff.as_dict() if diff else None,
     }

@@ -1,0 +1,91 @@
+"""Answer letters scored in-process: after each prompt, the log-probability of each letter as the next token, over
+the whole vocabulary (as lm-eval scores MMLU: one-token continuations, so a continuation's log-likelihood is its
+token's log-probability), no sampling.
+
+A question's prompt is split where the caller says (before the question itself): the head (chat template, the
+subject line) is decoded once on sequence 0 and kept while the next prompts have the same head; each question's
+own tokens are then decoded on sequence 1, a copy of it, alone. On the chat demo pair the head is about 40 of 88
+tokens, and prompt decoding is bound by compute (a batch of 800 tokens runs no faster per token than one of 80 on
+two cores), so sharing the head is what halves the time. A question's scores depend only on its head and itself,
+never on which other questions are asked with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import llama_cpp
+import numpy as np
+
+from inspector.engine.base import EngineError, Prompt
+from inspector.engine.batched import BatchedBackend
+
+
+def letter_tokens(backend: BatchedBackend, letters: Sequence[str]) -> list[int]:
+    """The token of each answer letter as this side writes it next: " A" after a raw prompt's "Answer:", "A" at the
+    start of a chat model's reply. A letter that is not one token cannot be scored as one continuation."""
+    out = []
+    for letter in letters:
+        text = letter if backend.prompt_format == "chat" else " " + letter
+        toks = backend.shared.tokenize(text, bos=False)
+        if len(toks) != 1:
+            raise EngineError(f"{backend.shared.path}: the answer {text!r} is not a single token")
+        out.append(toks[0])
+    return out
+
+
+def _split(text: str, at: str | None) -> tuple[str, str]:
+    i = text.find(at) if at else -1
+    return (text[:i], text[i:]) if i > 0 else ("", text)
+
+
+def answer_logprobs(
+    backend: BatchedBackend,
+    prompts: Sequence[Prompt],
+    letters: Sequence[Sequence[str]],
+    split_at: Sequence[str | None] | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> list[list[float]]:
+    """Per prompt, the natural-log probability of each of its letters as the next token after it (the prompt
+    rendered by this side's format: a chat model's template ends where its reply begins). `split_at`: per prompt,
+    the text where its head ends (the head is shared with the prompts around it that have the same one)."""
+    if backend.n_seq < 2:
+        raise EngineError(f"{backend.role}: scoring answers needs a context of at least 2 sequences")
+    limit = min(backend.n_ctx, backend.n_batch)
+    known: dict[tuple[str, ...], list[int]] = {}
+    cuts = split_at if split_at is not None else [None] * len(prompts)
+    out: list[list[float]] = []
+    with backend.exclusive():
+        mem = llama_cpp.llama_get_memory(backend.ctx)
+        kept: list[int] | None = None
+        for k, (prompt, options, at) in enumerate(zip(prompts, letters, cuts, strict=True)):
+            head, tail = _split(backend.render(prompt), at)
+            head_t = backend.shared.tokenize(head) if head else []
+            tail_t = backend.shared.tokenize(tail, bos=not head)
+            if len(head_t) + len(tail_t) > limit:
+                raise EngineError(
+                    f"question {k + 1}: its prompt of {len(head_t) + len(tail_t)} tokens is longer than the {limit}"
+                    " decoded at once"
+                )
+            wanted = known.setdefault(tuple(options), letter_tokens(backend, options))
+            if head_t != kept:
+                llama_cpp.llama_memory_clear(mem, False)
+                kept = head_t
+                if head_t:
+                    backend.batch.n_tokens = 0
+                    for pos, tok in enumerate(head_t):
+                        backend._add(tok, pos, 0, False)
+                    backend._run()
+            llama_cpp.llama_memory_seq_cp(mem, 0, 1, -1, -1)
+            backend.batch.n_tokens = 0
+            for j, tok in enumerate(tail_t):
+                backend._add(tok, len(head_t) + j, 1, j == len(tail_t) - 1)
+            backend._run()
+            row = backend._logits(len(tail_t) - 1).astype(np.float64)  # as the engine reads it, jitter and all
+            llama_cpp.llama_memory_seq_rm(mem, 1, -1, -1)
+            top = row.max()
+            log_total = top + np.log(np.exp(row - top).sum())
+            out.append([float(row[t] - log_total) for t in wanted])
+            if on_done:
+                on_done(k + 1)
+    return out
