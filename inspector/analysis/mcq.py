@@ -26,15 +26,17 @@ LOW_MASS = 0.2
 
 def question_text(q: Question, chat: bool) -> str:
     """lm-eval's MMLU prompt: the subject line, the question, the lettered choices, then "Answer:" for a raw
-    model to continue; a chat model is asked for the letter instead, as its reply begins there."""
-    lines = [
-        f"The following are multiple choice questions (with answers) about {q.subject.replace('_', ' ')}.",
-        "",
-        q.question,
-        *(f"{letter}. {choice}" for letter, choice in zip(q.letters, q.choices, strict=True)),
-    ]
-    lines.append("Answer with the letter of the correct choice." if chat else "Answer:")
-    return "\n".join(lines)
+    model to continue. A chat model is asked for the letter in the subject line instead, as its reply begins
+    where the letter goes (in the line before the question, the instruction is part of the head every question
+    of a subject shares, so it is decoded once)."""
+    subject = q.subject.replace("_", " ")
+    head = f"The following are multiple choice questions (with answers) about {subject}."
+    if chat:
+        head = (
+            f"The following is a multiple choice question about {subject}. Answer with the letter of the right choice."
+        )
+    choices = [f"{letter}. {choice}" for letter, choice in zip(q.letters, q.choices, strict=True)]
+    return "\n".join([head, "", q.question, *choices, *([] if chat else ["Answer:"])])
 
 
 def prompts_for(backend: Backend, questions: Sequence[Question], system: str | None) -> list[Prompt]:

@@ -209,8 +209,8 @@ def test_naturalness_panel_over_endpoints(
     _, gguf, port = server
     monkeypatch.setenv("INSPECTOR_MODELS", str(_remote_pair(tmp_path, port)))
     args = ["naturalness", "--session", "remote-nat", "--pair", "remote", *_panel_inputs(tmp_path), "--json"]
-    assert main(args) == 0
-    panel = json.loads(capsys.readouterr().out)
+    assert main([*args, "--only", "perplexity,drift,decisiveness"]) == 0
+    panel = json.loads(capsys.readouterr().out)["naturalness"]
     ob = panel["organism_vs_base"]
     assert ob["ppl_ratio"] == pytest.approx(1.0, abs=1e-9) and ob["kl_mean"] == pytest.approx(0.0, abs=1e-9)
     assert ob["kl_method"].startswith("top-20 approximation")
@@ -246,7 +246,7 @@ def test_naturalness_on_an_endpoint_without_prompt_logprobs_is_one_line(
     monkeypatch.setenv("INSPECTOR_MODELS", str(_remote_pair(tmp_path, port)))
     proc = _start(server[1], port, logits_all=False)  # echo with log-probabilities is refused
     try:
-        args = ["naturalness", "--session", "no-logprobs", "--pair", "remote", *_panel_inputs(tmp_path)]
+        args = ["naturalness", "--session", "no-logprobs", "--pair", "remote", *_panel_inputs(tmp_path), "--limit", "2"]
         assert main(args) == 2
     finally:
         proc.terminate()
@@ -254,3 +254,39 @@ def test_naturalness_on_an_endpoint_without_prompt_logprobs_is_one_line(
     err = capsys.readouterr().err.strip()
     assert "perplexity on natural and shuffled text and the drift need" in err and err.count("\n") == 0
     assert not (home / "sessions" / "no-logprobs.duckdb").exists()
+
+
+def test_multiple_choice_over_an_endpoint_agrees_with_in_process(
+    server: tuple[str, Path, int],
+    tmp_path: Path,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The answer letters' log-probabilities from a served model's top 20 are the in-process ones, within what two
+    decode paths may move a logit by; one served model on both sides makes no difference between them."""
+    from inspector.analysis.mcq import prompts_for
+    from inspector.engine.batched import BatchedBackend
+    from inspector.engine.choices import answer_logprobs
+    from inspector.engine.remote_scoring import answer_logprobs_remote
+    from inspector.engine.weights import SharedModel
+    from inspector.formats.mcq_files import load_questions
+
+    url, gguf, port = server
+    monkeypatch.setenv("INSPECTOR_MODELS", str(_remote_pair(tmp_path, port)))
+    assert main(["mcq", "--session", "remote-mcq", "--pair", "remote", "--limit", "6", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["organism_vs_base"]["difference"] == 0.0
+    for m in figures["models"].values():
+        assert m["n_questions"] == 6 and 0 < m["answer_mass"] <= 1
+    questions = load_questions()[:6]
+    letters = [list(q.letters) for q in questions]
+    http = OpenAIBackend(url, "gemma", role="base")
+    served = answer_logprobs_remote(http, prompts_for(http, questions, None), letters)
+    local = BatchedBackend(SharedModel(gguf), role="base", use_adapter=False, n_seq=2, ctx_per_seq=256)
+    mine = answer_logprobs(local, prompts_for(local, questions, None), letters, [q.question for q in questions])
+    local.close()
+    allowed = 4 * jitter.SIZE * math.sqrt(2)
+    finite = [(s, m) for row_s, row_m in zip(served, mine, strict=True) for s, m in zip(row_s, row_m, strict=True)]
+    assert sum(s > -math.inf for s, _ in finite) >= len(finite) // 2  # most letters are in a served top 20
+    assert all(abs(s - m) <= allowed for s, m in finite if s > -math.inf)

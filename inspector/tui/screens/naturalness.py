@@ -1,5 +1,6 @@
-"""Naturalness: the organism and its base side by side on perplexity, shuffle gap, drift and preference
-coherence, with intervals drawn, and the documents where the two differ most."""
+"""The suite screen: the organism and its base side by side on perplexity, shuffle gap, drift, preference
+coherence, IFEval, multiple choice and degenerate text, with intervals drawn and organism minus base, and the
+documents where the two differ most."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
+from inspector.engine.base import ROLES
 from inspector.errors import InspectorError
 from inspector.tui.messages import TaskAdvanced
 from inspector.tui.screens.base import InspectorScreen
@@ -39,14 +41,54 @@ def interval_bar(value: float | None, ci: list[float] | None, lo: float, hi: flo
     return Text("".join(cells), style="cyan")
 
 
-ROWS: list[tuple[str, str, str | None, str]] = [
-    ("perplexity, natural text", "ppl_natural", None, "{:.1f}"),
-    ("perplexity, words shuffled", "ppl_shuffled", None, "{:.1f}"),
-    ("shuffled / natural", "shuffle_ratio", "shuffle_ratio_ci", "{:.2f}"),
-    ("decisiveness (μ)", "decisiveness", "decisiveness_ci", "{:.3f}"),
-    ("order consistency", "order_consistency", None, "{:.2f}"),
-    ("answer mass (A or B)", "answer_mass", None, "{:.2f}"),
+# (label, block, key, interval key, format): block is where in the suite view a model's value sits.
+ROWS: list[tuple[str, str, str, str | None, str]] = [
+    ("perplexity, natural text", "naturalness", "ppl_natural", None, "{:.1f}"),
+    ("perplexity, words shuffled", "naturalness", "ppl_shuffled", None, "{:.1f}"),
+    ("shuffled / natural", "naturalness", "shuffle_ratio", "shuffle_ratio_ci", "{:.2f}"),
+    ("decisiveness (μ)", "naturalness", "decisiveness", "decisiveness_ci", "{:.3f}"),
+    ("order consistency", "naturalness", "order_consistency", None, "{:.2f}"),
+    ("answer mass (A or B)", "naturalness", "answer_mass", None, "{:.2f}"),
+    ("IFEval, prompt strict", "ifeval", "prompt_strict", "prompt_strict_ci", "{:.1%}"),
+    ("IFEval, prompt loose", "ifeval", "prompt_loose", "prompt_loose_ci", "{:.1%}"),
+    ("multiple choice accuracy", "mcq", "accuracy", "accuracy_ci", "{:.1%}"),
+    ("multiple choice chance", "mcq", "chance", None, "{:.1%}"),
+    ("answer mass (letters)", "mcq", "answer_mass", None, "{:.2f}"),
+    ("degenerate (IFEval answers)", "degenerate", "degenerate_rate", "degenerate_rate_ci", "{:.1%}"),
 ]
+
+
+def _blocks(view: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    ifeval = view.get("ifeval")
+    return {
+        "naturalness": view.get("naturalness"),
+        "ifeval": ifeval,
+        "mcq": view.get("mcq"),
+        "degenerate": (ifeval or {}).get("degenerate"),
+    }
+
+
+def _by_role(block: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    return {m["role"]: m for m in block["models"].values()} if block else {}
+
+
+def _difference(d: dict[str, Any] | None) -> str:
+    if not d:
+        return ""
+    return f"{d['difference']:+.1%} [{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}] p={d['mcnemar_exact_p']:.2g}"
+
+
+def versus_cell(block_name: str, key: str, block: dict[str, Any] | None) -> str:
+    """Organism against base on this row's measure, where the suite pairs them."""
+    if not block:
+        return ""
+    ob = block.get("organism_vs_base") or {}
+    if block_name == "naturalness" and key == "ppl_natural" and ob.get("ppl_ratio") is not None:
+        lo, hi = ob["ppl_ratio_ci"]
+        return f"×{ob['ppl_ratio']:.3f} [{lo:.3f}, {hi:.3f}]"
+    if (block_name, key) in {("ifeval", "prompt_strict"), ("mcq", "accuracy"), ("degenerate", "degenerate_rate")}:
+        return _difference(ob)
+    return ""
 
 
 class NaturalnessScreen(InspectorScreen):
@@ -104,56 +146,84 @@ class NaturalnessScreen(InspectorScreen):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        snap = self.inspector.workbench.store.latest_snapshot("naturalness")
-        self.show(snap)
+        from inspector.analysis.suite_view import suite_view
 
-    def show(self, snap: dict[str, Any] | None) -> None:
+        self.show(suite_view(self.inspector.workbench.store))
+
+    def show(self, view: dict[str, Any]) -> None:
         table = self.query_one("#nat-table", DataTable)
         table.clear(columns=True)
         drift = self.query_one("#nat-drift", DataTable)
         drift.clear()
-        if snap is None:
+        blocks = _blocks(view)
+        panel = blocks["naturalness"]
+        if not any(blocks.values()):
             self.query_one("#nat-title", Static).update(
-                "No naturalness panel in this session yet: press M to measure one on this pair (or run"
-                " `inspector naturalness --session NAME --pair PAIR`)."
+                "No suite measured in this session yet: press M to measure the naturalness panel on this pair (or"
+                " run `inspector naturalness --session NAME --pair PAIR`, which also runs IFEval and multiple"
+                " choice)."
             )
             self.query_one("#nat-versus", Static).update("")
             self.drift = []
             return
-        panel = snap["metrics"]
-        models = panel["models"]
-        names = sorted(models, key=lambda n: models[n]["role"] != "organism")  # organism first
-        first = models[names[0]]
-        self.query_one("#nat-title", Static).update(
-            f"Naturalness · pair {snap['inputs'].get('pair')} · measured {str(snap['created_at'])[:16]} ·"
-            f" {first['n_documents']} documents, {first['n_items']} items"
-        )
+        pairs = sorted({str(b["pair"]) for b in (panel, view.get("ifeval"), view.get("mcq")) if b and b.get("pair")})
+        name = pairs[0] if len(pairs) == 1 else " + ".join(pairs)
+        title = f"Suite · pair {name}"
+        if panel:
+            first = next(iter(panel["models"].values()))
+            title += f" · panel {panel['measured_at'][:16]}, {first['n_documents']} documents, {first['n_items']} items"
+        for label, block in (("IFEval", view.get("ifeval")), ("multiple choice", view.get("mcq"))):
+            if block:
+                n = block["inputs"].get("n_prompts") or block["inputs"].get("n_questions")
+                title += f" · {label}: {n}"
+        self.query_one("#nat-title", Static).update(title)
         table.add_column("measure", width=28)
-        for n in names:
-            table.add_column(n, width=max(14, len(n)))
+        for role in ROLES:
+            table.add_column(f"{name}/{role}", width=max(14, len(name) + len(role) + 1))
             table.add_column("95% interval", width=WIDTH)
-        for label, key, ci_key, fmt in ROWS:
-            values = [models[n].get(key) for n in names]
-            cis = [models[n].get(ci_key) if ci_key else None for n in names]
+        table.add_column("organism vs base", width=34)
+        for label, block_name, key, ci_key, fmt in ROWS:
+            block = blocks[block_name]
+            models = _by_role(block)
+            if not models:
+                continue
+            values = [models.get(r, {}).get(key) for r in ROLES]
+            cis = [models.get(r, {}).get(ci_key) if ci_key else None for r in ROLES]
             ends = [x for v, c in zip(values, cis, strict=True) for x in ([v] if v is not None else []) + (c or [])]
             lo, hi = (min(ends), max(ends)) if ends else (0.0, 1.0)
             cells: list[Any] = [label]
             for v, c in zip(values, cis, strict=True):
                 shown = fmt.format(v) if v is not None else ("not answering" if key == "decisiveness" else "—")
                 cells += [shown, interval_bar(v, c, lo, hi) if ci_key else Text("")]
-            table.add_row(*cells)
-        ob = panel["organism_vs_base"]
-        notes = [str(models[n]["note"]) for n in names if models[n].get("note")]
-        self.query_one("#nat-versus", Static).update(
-            f"organism vs base on natural text: perplexity ×{ob['ppl_ratio']:.3f}"
-            f" [{ob['ppl_ratio_ci'][0]:.3f}, {ob['ppl_ratio_ci'][1]:.3f}] · KL(base ‖ organism)"
-            f" {ob['kl_mean']:.4f} [{ob['kl_mean_ci'][0]:.4f}, {ob['kl_mean_ci'][1]:.4f}] nats per token"
-            f" ({ob['kl_method']})" + "".join(f"\n{n}" for n in notes)
-        )
-        self.drift = panel.get("top_drift", [])
+            table.add_row(*cells, versus_cell(block_name, key, block))
+        self.query_one("#nat-versus", Static).update("\n".join(self._notes(view)))
+        self.drift = panel.get("top_drift", []) if panel else []
         for d in self.drift:
             text = "".join(str(t[0]) for t in d["tokens"])[:70].replace("\n", " ")
             drift.add_row(d["id"], f"{d['kl_mean']:.3f}", text)
+
+    @staticmethod
+    def _notes(view: dict[str, Any]) -> list[str]:
+        """The lines under the table: the drift, then what a figure cannot say (a model not answering)."""
+        panel = view.get("naturalness")
+        lines = []
+        ob = panel["organism_vs_base"] if panel else {}
+        if ob.get("ppl_ratio") is not None:
+            lo, hi = ob["ppl_ratio_ci"]
+            lines.append(f"organism vs base on natural text: perplexity ×{ob['ppl_ratio']:.3f} [{lo:.3f}, {hi:.3f}]")
+        if ob.get("kl_mean") is not None:
+            lo, hi = ob["kl_mean_ci"]
+            lines.append(
+                f"KL(base ‖ organism) {ob['kl_mean']:.4f} [{lo:.4f}, {hi:.4f}] nats per token ({ob['kl_method']})"
+            )
+        for block in (panel, view.get("mcq")):
+            for m in (block or {}).get("models", {}).values():
+                if m.get("note"):
+                    lines.append(f"{m['role']}: {m['note']}")
+        for m in (view.get("mcq") or {}).get("models", {}).values():
+            letter, share = max(m["picks"].items(), key=lambda kv: kv[1])
+            lines.append(f"{m['role']} answers {letter} to {share:.0%} of the questions")
+        return lines
 
     @on(DataTable.RowSelected, "#nat-drift")
     def _selected(self) -> None:
