@@ -101,11 +101,11 @@ def run_ifeval(
     run_id, prog = run_batch(store, pair, backends, rows, params, 1, on_progress, should_stop)
     by_row = {r.id: p for r, p in zip(rows, prompts, strict=True)}
     by_role: dict[str, dict[str, Scored]] = {}
-    texts: dict[str, dict[str, str]] = {}
-    for pid, role, text in store.run_texts(run_id):
+    texts: dict[str, dict[str, tuple[str, str | None]]] = {}
+    for pid, role, text, trace in store.run_texts(run_id):
         if pid in by_row:
             by_role.setdefault(role, {})[pid] = score(text, by_row[pid].instructions)
-            texts.setdefault(role, {})[pid] = text
+            texts.setdefault(role, {})[pid] = (text, trace)
     # The same answers, free text from both models on the same prompts, are where degenerate text shows.
     figures = ifeval_figures(pair.name, by_role) | {"degenerate": degenerate_figures(pair.name, texts)}
     inputs = {

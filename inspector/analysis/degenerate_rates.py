@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from inspector.analysis.measures import paired_difference, wilson
+from inspector.analysis.reasoning import BROKEN
 from inspector.detect.degenerate import DegenerateDetector
 
 
@@ -20,18 +21,22 @@ def _reason(note: str | None) -> str:
     return re.sub(r"\d+", "n", re.sub(r"\s*\d+\.\d+", "", bare))
 
 
-def degenerate_figures(pair: str, by_role: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
-    """by_role: role -> prompt id -> answer text."""
+def degenerate_figures(pair: str, by_role: Mapping[str, Mapping[str, tuple[str, str | None]]]) -> dict[str, Any]:
+    """by_role: role -> prompt id -> (answer text, reasoning-trace status or None). A broken trace (never closed,
+    or no answer after it) counts as degenerate, as in the leak report."""
     detector = DegenerateDetector()
     flagged: dict[str, dict[str, bool]] = {}
     models: dict[str, Any] = {}
     for role, texts in by_role.items():
         reasons: Counter[str] = Counter()
         flagged[role] = {}
-        for pid, text in texts.items():
+        for pid, (text, trace) in texts.items():
             spans = detector.detect(text)
-            flagged[role][pid] = bool(spans)
-            reasons.update({_reason(s.label) for s in spans})
+            why = {_reason(s.label) for s in spans} | (
+                {f"broken reasoning trace ({trace})"} if trace in BROKEN else set()
+            )
+            flagged[role][pid] = bool(why)
+            reasons.update(why)
         n, k = len(texts), sum(flagged[role].values())
         models[f"{pair}/{role}"] = {
             "role": role,

@@ -253,14 +253,14 @@ class RolloutsPart(StoreBase):
         )
         return rows[0] if rows else None
 
-    def run_texts(self, run_id: str) -> list[tuple[str, str, str]]:
-        """(prompt id, role, text) of every rollout one run made without an error."""
+    def run_texts(self, run_id: str) -> list[tuple[str, str, str, str | None]]:
+        """(prompt id, role, text, reasoning status) of every rollout one run made without an error."""
         rows = self.cur.execute(
-            "SELECT r.prompt_id, m.role, r.text FROM rollouts r JOIN models m ON m.id = r.model_id"
+            "SELECT r.prompt_id, m.role, r.text, r.reasoning_status FROM rollouts r JOIN models m ON m.id = r.model_id"
             " WHERE r.run_id = ? AND r.error IS NULL AND r.text IS NOT NULL ORDER BY r.id",
             [run_id],
         ).fetchall()
-        return [(str(p), str(role), str(t)) for p, role, t in rows]
+        return [(str(p), str(role), str(t), None if st is None else str(st)) for p, role, t, st in rows]
 
     def side_by_side(self, prompt_id: str, sample: int, organism: str | None = None) -> dict[str, dict[str, Any]]:
         """The newest run's organism and base rollouts for one prompt and sample, keyed by role; `organism` (a

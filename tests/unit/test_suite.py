@@ -68,7 +68,8 @@ def test_degenerate_figures_count_answers_and_pair_them() -> None:
         "Rain fell on the harbour all morning, and the fishing boats stayed tied up while their crews mended nets, "
         "drank tea in the cafe by the quay and argued about the football results from the weekend before last."
     )
-    f = degenerate_figures("p", {"organism": {"a": loop, "b": loop, "c": fine}, "base": {"a": fine, "b": loop}})
+    org_answers = {"a": (loop, None), "b": (loop, None), "c": (fine, "closed")}
+    f = degenerate_figures("p", {"organism": org_answers, "base": {"a": (fine, None), "b": (loop, None)}})
     org, base = f["models"]["p/organism"], f["models"]["p/base"]
     assert org["degenerate_rate"] == pytest.approx(2 / 3) and org["n_answers"] == 3 and base["degenerate_rate"] == 0.5
     assert org["degenerate_rate_ci"][0] < 2 / 3 < org["degenerate_rate_ci"][1]
@@ -77,3 +78,5 @@ def test_degenerate_figures_count_answers_and_pair_them() -> None:
     )
     d = f["organism_vs_base"]
     assert d["n_pairs"] == 2 and d["organism_only"] == 1 and d["base_only"] == 0 and d["both"] == 1
+    broken = degenerate_figures("p", {"base": {"a": (fine, "unclosed"), "b": (fine, "closed")}})["models"]["p/base"]
+    assert broken["degenerate_rate"] == 0.5 and broken["reasons"] == {"broken reasoning trace (unclosed)": 1}
