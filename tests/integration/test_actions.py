@@ -154,7 +154,7 @@ async def test_the_app_measures_the_naturalness_panel(home: Path, tmp_path: Path
         await _settle(app, pilot, "panel")
         await _until(pilot, lambda: "measured" in _status(app) or "failed" in _status(app), "the panel's end shown")
         assert "measured and kept in the session" in _status(app), _status(app)
-        assert "Naturalness · pair demo" in str(app.screen.query_one("#nat-title", Static).render())
+        assert "Suite · pair demo · panel" in str(app.screen.query_one("#nat-title", Static).render())
     snap = store.latest_snapshot("naturalness")
     store.close()
     assert snap is not None and snap["inputs"]["tokens_per_document"] == 8
