@@ -66,12 +66,14 @@ class SuitePlan:
 
 def suite_backends(pair: Pair, cache: Path, plan: SuitePlan) -> dict[str, Backend]:
     """The pair's two sides, sized for what the plan runs: 32 sequences, each wide enough for a scored document
-    and, when IFEval runs, for a prompt and its answer. Loaded before the session is opened."""
+    and, when IFEval runs, for a prompt and its answer; multiple choice uses the whole context for one question.
+    Loaded before the session is opened."""
     from inspector.engine.registry import open_pair
 
     tokens = plan.panel.settings.tokens if plan.panel else 64
     answer = 0 if plan.ifeval is None else 160 + plan.ifeval.params.max_tokens
-    return open_pair(pair, cache, n_seq=32, ctx_per_seq=max(64, tokens, answer))
+    question = 0 if plan.mcq is None else 96  # 3,072 cells in all: MMLU's longest questions fit
+    return open_pair(pair, cache, n_seq=32, ctx_per_seq=max(64, tokens, answer, question))
 
 
 def run_suite(

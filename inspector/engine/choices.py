@@ -52,6 +52,17 @@ def split_tokens(backend: BatchedBackend, prompt: Prompt, at: str | None) -> tup
     return toks[:k], toks[k:]
 
 
+def _feed(backend: BatchedBackend, tokens: Sequence[int], start: int, seq: int, last: bool) -> None:
+    """Tokens decoded onto a sequence from position `start`, in as many batches as they need (an MMLU history
+    question runs past a batch of 1,024 tokens), with logits only for the last token when `last`."""
+    for at in range(0, len(tokens), backend.n_batch):
+        chunk = tokens[at : at + backend.n_batch]
+        backend.batch.n_tokens = 0
+        for j, tok in enumerate(chunk):
+            backend._add(tok, start + at + j, seq, last and at + j == len(tokens) - 1)
+        backend._run()
+
+
 def answer_logprobs(
     backend: BatchedBackend,
     prompts: Sequence[Prompt],
@@ -64,7 +75,7 @@ def answer_logprobs(
     the text where its head ends (the head is shared with the prompts around it that have the same one)."""
     if backend.n_seq < 2:
         raise EngineError(f"{backend.role}: scoring answers needs a context of at least 2 sequences")
-    limit = min(backend.n_ctx, backend.n_batch)
+    limit = backend.n_ctx  # the head and the question share the whole context's cells (the copy shares them too)
     known: dict[tuple[str, ...], list[int]] = {}
     cuts = split_at if split_at is not None else [None] * len(prompts)
     out: list[list[float]] = []
@@ -82,17 +93,11 @@ def answer_logprobs(
             if head_t != kept:
                 llama_cpp.llama_memory_clear(mem, False)
                 kept = head_t
-                if head_t:
-                    backend.batch.n_tokens = 0
-                    for pos, tok in enumerate(head_t):
-                        backend._add(tok, pos, 0, False)
-                    backend._run()
+                _feed(backend, head_t, 0, 0, False)
             llama_cpp.llama_memory_seq_cp(mem, 0, 1, -1, -1)
-            backend.batch.n_tokens = 0
-            for j, tok in enumerate(tail_t):
-                backend._add(tok, len(head_t) + j, 1, j == len(tail_t) - 1)
-            backend._run()
-            row = backend._logits(len(tail_t) - 1).astype(np.float64)  # as the engine reads it, jitter and all
+            _feed(backend, tail_t, len(head_t), 1, True)
+            last = (len(tail_t) - 1) % backend.n_batch  # the last token's place in the last batch
+            row = backend._logits(last).astype(np.float64)  # as the engine reads it, jitter and all
             llama_cpp.llama_memory_seq_rm(mem, 1, -1, -1)
             top = row.max()
             log_total = top + np.log(np.exp(row - top).sum())

@@ -73,5 +73,14 @@ def test_letter_scores_keep_the_engines_promises(smollm2_path: Path) -> None:
         for (head, tail), prompt in zip(cuts, prompts, strict=True):
             assert head + tail == side.shared.tokenize(side.render(prompt)) and len(head) > 20 and tail
         assert len({tuple(h) for h, _ in cuts}) == 1  # six geography questions, one head
+        # A question longer than a batch (as some of MMLU's history ones are) is decoded in several.
+        from inspector.formats.mcq_files import Question
+
+        passage = "The treaty was signed in the spring, and the delegates went home to argue about it. " * 70
+        long = Question("long", "history", passage + "When was the treaty signed?", ("Spring", "Summer"), 0)
+        (long_prompt,) = prompts_for(side, [long], None)
+        assert len(side.shared.tokenize(side.render(long_prompt))) > side.n_batch
+        (row,) = answer_logprobs(side, [long_prompt], [["A", "B"]], [long.question[:20]])
+        assert all(-math.inf < x <= 0 for x in row)
     finally:
         side.close()
