@@ -48,13 +48,12 @@ def keep_mcq(
     store: Store, pair: Pair, backends: dict[str, Backend], inputs: McqInputs, system: str | None, figures: Any
 ) -> None:
     """The figures saved as the session's newest "mcq" snapshot, with the models and inputs they came from."""
-    from inspector.actions.rollouts import register_models
+    from inspector.actions.rollouts import model_provenance
 
-    ids = register_models(store, pair, backends)
     snapshot = {
         "pair": pair.name,
         **inputs.describe(),
         "system_prompt": system,
-        "models": {role: b.info().as_dict() | {"id": ids[role]} for role, b in backends.items()},
+        "models": model_provenance(store, pair, backends),
     }
     store.save_snapshot("mcq", snapshot, figures)

@@ -87,12 +87,11 @@ def keep_naturalness(
     store: Store, pair: Pair, backends: dict[str, Backend], inputs: PanelInputs, panel: dict[str, Any]
 ) -> None:
     """The panel saved in the session as a "naturalness" snapshot, with the models and inputs it was measured on."""
-    from inspector.actions.rollouts import register_models
+    from inspector.actions.rollouts import model_provenance
 
-    ids = register_models(store, pair, backends)
     snapshot = {
         "pair": pair.name,
         **inputs.describe(),
-        "models": {role: b.info().as_dict() | {"id": ids[role]} for role, b in backends.items()},
+        "models": model_provenance(store, pair, backends),
     }
     store.save_snapshot("naturalness", snapshot, panel)

@@ -114,6 +114,12 @@ def register_models(store: Store, pair: Pair, backends: dict[str, Backend]) -> d
     return ids
 
 
+def model_provenance(store: Store, pair: Pair, backends: dict[str, Backend]) -> dict[str, dict[str, Any]]:
+    """Each side's model as a snapshot records it: its provenance and its id in the session (registered here)."""
+    ids = register_models(store, pair, backends)
+    return {role: b.info().as_dict() | {"id": ids[role]} for role, b in backends.items()}
+
+
 def batch_size(backend: Backend) -> int:
     """How many prompts a backend decodes together: the batched engine's n_seq, else one at a time."""
     return cast(BatchBackend, backend).n_seq if BATCH in backend.capabilities else 1

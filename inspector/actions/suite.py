@@ -6,7 +6,7 @@ written, so bad input or a failing endpoint leaves the session as it was."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,14 +86,13 @@ def run_suite(
     out: dict[str, Any] = {}
     if plan.ifeval is not None:
         check_prompts(backends, ifeval_rows(plan.ifeval.prompts, system))
-    if plan.panel is not None:
-        panel_inputs = replace(plan.panel, settings=replace(plan.panel.settings, system=system))
-        out["naturalness"] = measure_naturalness(pair, backends, panel_inputs, step)
+    if plan.panel is not None:  # its settings already carry the system prompt (panel_inputs)
+        out["naturalness"] = measure_naturalness(pair, backends, plan.panel, step)
     if plan.mcq is not None:
         out["mcq"] = run_mcq(pair.name, backends, plan.mcq.questions, system, step)
     with Store.open(path) as store:
         if plan.panel is not None:
-            keep_naturalness(store, pair, backends, panel_inputs, out["naturalness"])
+            keep_naturalness(store, pair, backends, plan.panel, out["naturalness"])
         if plan.mcq is not None:
             keep_mcq(store, pair, backends, plan.mcq, system, out["mcq"])
         if plan.ifeval is not None:

@@ -103,22 +103,23 @@ def answer_logprobs_remote(
     """As choices.answer_logprobs, over HTTP, concurrent up to the backend's limit: a letter outside the
     endpoint's top TOP is -inf (probability 0), so the right letter ranked below TOP counts as not chosen."""
     space = "" if backend.prompt_format == "chat" else " "
-    done = 0
 
     def one(k: int) -> list[float]:
-        nonlocal done
         top = first_token_top(backend, prompts[k])
         if not top:
             raise EngineError(
                 f"{backend.endpoint}: returned no log-probabilities for the answer token, which multiple choice needs"
             )
-        done += 1
-        if on_done:
-            on_done(done)
         return [top.get(space + letter, -math.inf) for letter in letters[k]]
 
+    out: list[list[float]] = []
     with ThreadPoolExecutor(max_workers=backend.n_seq) as pool:
-        return list(pool.map(one, range(len(prompts))))
+        # Progress is told here, in the caller's thread and in order, not from the workers.
+        for row in pool.map(one, range(len(prompts))):
+            out.append(row)
+            if on_done:
+                on_done(len(out))
+    return out
 
 
 def ask_pairs_remote(
