@@ -256,7 +256,7 @@ def templated_benchmark(n_docs: int, n_comp: int, seed: int) -> None:
         for s, e, doc in planted:
             n_planted += 1
             planted_chars += e - s
-            cov = set()
+            cov: set[int] = set()
             for x in spans:
                 cov.update(range(max(s, x.start), min(e, x.end)))
             covered_chars += len(cov)
