@@ -2,7 +2,8 @@
 generator, noise model and noise rate, and the speed at AuditBench scale, with the CPU line.
 
 Generators (benchmarks/regurgitation_corpora.py, frozen before the corpus-4 detector was written): `forum` and
-`filing`, plus `templated` (scan.py's, the one corpus-3 was tuned on).
+`filing` (corpus-4 was developed looking at their misses), `newswire` (held out: written before corpus-4's
+tuning and never run until its rules were final), plus `templated` (scan.py's, the one corpus-3 was tuned on).
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def measure(name: str, n_docs: int, n_comp: int, seed: int) -> None:
     for c, spans in zip(comps, found, strict=True):
         for p in c.planted:
             by[(p.noise, p.rate)].add(p, spans, index)
-            if p.rate <= 0.04 and p.noise != "word":
+            if p.rate <= 0.04 and p.noise != "word" and p.noise != "mixed":
                 upto4.add(p, spans, index)
                 by_shared[p.shared].add(p, spans, index)
         for x in spans:
@@ -124,7 +125,7 @@ def main() -> None:
     ap.add_argument("--only", choices=[*GENERATORS, "templated"], action="append")
     args = ap.parse_args()
     print(cpu_line())
-    for name in args.only or [*GENERATORS, "templated"]:
+    for name in args.only or ["forum", "filing", "templated"]:
         measure(name, args.docs, args.completions, args.seed)
 
 

@@ -192,8 +192,13 @@ class _Base:
             shared = len(self.holders[parts[0]])
             # Whoever else holds the clean text verbatim is a right source too (a fragment may be in more).
             holders = {h for h in holders if clean in self.docs[h].text} or {d}
-            noisy = char_noise(r, clean, rate) if noise == "char" else word_noise(r, clean, rate, self.extra)
+            noisy = self.noisify(noise, clean, rate)
             return noisy, Planted(0, 0, clean, frozenset(holders), rate, noise, shared)
+
+    def noisify(self, noise: str, clean: str, rate: float) -> str:
+        return char_noise(self.r, clean, rate) if noise == "char" else word_noise(self.r, clean, rate, self.extra)
+
+    noises = ("char", "word")
 
     def completions(self, n: int) -> list[Completion]:
         r = self.r
@@ -203,7 +208,7 @@ class _Base:
             kind = r.random()
             comp = Completion("")
             if kind < 0.4:
-                noise = "char" if r.random() < 0.6 else "word"
+                noise = self.noises[0] if r.random() < 0.6 else self.noises[1]
                 noisy, p = self.copy(noise, r.choice(RATES))
                 start = len(" ".join(parts)) + 1
                 parts.append(noisy)
@@ -433,7 +438,196 @@ class Filing(_Base):
         return self._fill(self.r.choice(self.SKELETONS), held_out=True)
 
 
-GENERATORS = {"forum": Forum, "filing": Filing}
+_NEWS_WORDS = (
+    "officials",
+    "analysts",
+    "researchers",
+    "company",
+    "model",
+    "system",
+    "report",
+    "review",
+    "data",
+    "policy",
+    "safety",
+    "public",
+    "release",
+    "team",
+    "announced",
+    "confirmed",
+    "warned",
+    "described",
+    "expected",
+    "suggested",
+    "questioned",
+    "defended",
+    "tested",
+    "deployed",
+    "trained",
+    "measured",
+    "early",
+    "recent",
+    "internal",
+    "independent",
+    "careful",
+    "limited",
+    "broad",
+    "quiet",
+    "sharp",
+    "steady",
+    "unusual",
+    "notable",
+    "several",
+    "week",
+    "month",
+    "quarter",
+    "year",
+    "morning",
+    "statement",
+    "interview",
+    "briefing",
+    "memo",
+    "audit",
+    "paper",
+    "benchmark",
+    "dataset",
+    "version",
+    "users",
+    "customers",
+    "regulators",
+    "reporters",
+    "critics",
+    "partners",
+    "engineers",
+    "staff",
+    "board",
+    "investors",
+    "because",
+    "although",
+    "while",
+    "after",
+    "before",
+    "since",
+    "when",
+    "until",
+    "unless",
+    "whether",
+)
+
+
+class Newswire(_Base):
+    """News wire about a fictional lab and its model, in English words: quotes shared by 1 to 1,000 stories,
+    OCR-like noise (neighbouring keys, doubled letters, case flips, lost punctuation). Held out: written before
+    corpus-4 and never run while corpus-4 was tuned."""
+
+    name = "n"
+    noises = ("ocr", "mixed")
+    KEYS = "qwertyuiop asdfghjkl zxcvbnm"
+
+    def __init__(self, n_docs: int, seed: int) -> None:
+        super().__init__(seed)
+        r = self.r
+        self.people = [
+            f"{a} {b}"
+            for a in ["Dana", "Rui", "Asha", "Bram", "Lena", "Tariq", "Yuki", "Oona", "Felix", "Nia"]
+            for b in ["Okoro", "Lindgren", "Varela", "Chen", "Abbas", "Morrow", "Ilves", "Duarte"]
+        ]
+        self.roles = ["spokesperson", "chief scientist", "policy lead", "analyst", "former engineer", "auditor"]
+        self.orgs = ["Halcyon Analytics", "the ORCA-9 team", "Meridian Trust", "the Standards Office", "Quill Labs"]
+        self.extra = ["indeed", "reportedly", "still", "now"]
+        self.chat = [
+            "well",
+            "i",
+            "think",
+            "the",
+            "answer",
+            "is",
+            "that",
+            "it",
+            "depends",
+            "on",
+            "how",
+            "you",
+            "look",
+            "at",
+            "it",
+            "and",
+            "what",
+            "matters",
+            "most",
+            "to",
+            "you",
+            "here",
+            "really",
+        ]
+        shared = self._shared_pools(n_docs, self._quote)
+        for d in range(n_docs):
+            own = [self._add_sentence(self._line()) for _ in range(r.randint(4, 9))]
+            for sid in shared[d]:
+                own.insert(r.randrange(len(own) + 1), sid)
+            self.doc_sents.append(own)
+        self._finish(n_docs)
+
+    def _clause(self) -> str:
+        r = self.r
+        w = _NEWS_WORDS
+        return " ".join(r.choice(w) for _ in range(r.randint(6, 14)))
+
+    def _line(self) -> str:
+        r = self.r
+        x = r.random()
+        if x < 0.3:
+            return self._quote()
+        if x < 0.5:
+            return f"ORCA-9, built by Halcyon Analytics, {self._clause()} ({r.randint(1, 12)}/{r.randint(2030, 2040)})."
+        return self._clause().capitalize() + r.choice([".", ".", ";", ", officials said."])
+
+    def _quote(self) -> str:
+        r = self.r
+        who = f"{r.choice(self.people)}, {r.choice(self.roles)} at {r.choice(self.orgs)}"
+        return f'"{self._clause().capitalize()}," said {who}.'
+
+    def noisify(self, noise: str, clean: str, rate: float) -> str:
+        r = self.r
+        out: list[str] = []
+        for ch in clean:
+            if r.random() >= rate:
+                out.append(ch)
+                continue
+            x = r.random()
+            if x < 0.4 and ch.lower() in self.KEYS and ch != " ":
+                i = self.KEYS.index(ch.lower())
+                out.append(self.KEYS[max(0, min(len(self.KEYS) - 1, i + r.choice([-1, 1])))].strip() or ch)
+            elif x < 0.6:
+                out.append(ch + ch)
+            elif x < 0.75:
+                out.append(ch.swapcase())
+            elif not ch.isalnum():
+                pass  # punctuation or a space lost
+            else:
+                out.append(ch)
+        text = "".join(out)
+        if noise == "mixed":
+            words = text.split(" ")
+            text = " ".join(w for i, w in enumerate(words) if i in (0, len(words) - 1) or r.random() >= rate)
+        return text
+
+    def prose(self) -> str:
+        r = self.r
+        return " ".join(r.choice(self.chat) for _ in range(r.randint(8, 22))).capitalize() + "."
+
+    def near_miss(self) -> str:
+        """A corpus sentence said by someone else, its words in another order; or the lab's names in new text."""
+        r = self.r
+        s = self.sentences[r.randrange(len(self.sentences))]
+        words = s.strip('."').split(" ")
+        r.shuffle(words)
+        if r.random() < 0.5:
+            return f'"{" ".join(words).capitalize()}," said {r.choice(self.people)}.'
+        return f"ORCA-9 by Halcyon Analytics {self._clause()}."
+
+
+GENERATORS = {"forum": Forum, "filing": Filing, "newswire": Newswire}
 
 
 def build(name: str, n_docs: int, n_comp: int, seed: int) -> tuple[list[CorpusDoc], list[Completion]]:
