@@ -1,38 +1,45 @@
-"""Regurgitation: an n-gram index over the training corpus, then rapidfuzz alignment of candidates."""
+"""Regurgitation: sampled character k-grams of the training corpus as seeds, clusters of seed hits along a diagonal
+as candidates, and a character alignment of each candidate grown across noise."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
 
-from inspector.detect.align import chains as _chains
-from inspector.detect.align import extend as _extend
+from inspector.detect.align import Core, best_core
+from inspector.detect.seeds import I64, U64, chosen, fold, kgram_hashes
 from inspector.detect.spans import Span
 
-VERSION = "corpus-3"
-_WORD = re.compile(r"[^\W_]+")
-_P = np.uint64(1_000_003)
-# A shingle held by more documents than this is template boilerplate and names no source; below it, every
-# holder is a candidate (a copy is often told from its skeleton-sharing neighbours only by mid-rare shingles).
-_MAX_SOURCES = 1000
-_TOP_DOCS = 6
-# How many documents tied on shingle evidence are compared by their text around the shared shingle.
-_RERANK = 300
-# A span must share with its source at least one shingle that few documents hold: text that only matches a
-# sentence skeleton shared by many documents (other names, places, numbers) is a near miss, not a copy of one.
-_RARE = 3
-# ...or, when noise broke those, explaining this share more characters than any other candidate does.
-_MARGIN = 0.01
-
-U64 = npt.NDArray[np.uint64]
-I64 = npt.NDArray[np.int64]
+VERSION = "corpus-4"
+K = 7  # folded characters per seed: about a word and a half, so one typo breaks few seeds
+EVERY = 3  # one seed in three is kept, chosen by content
+# A seed held more often than this lists only its first holders: boilerplate held by a thousand documents is
+# still found (through them), and its holders are counted afterwards from the seeds of the matched text.
+_LISTED = 48
+_LISTED_FREQUENT = 6
+_DRIFT = 8  # seed hits of one copy stay within this many characters of one diagonal (noise adds and drops some)
+_CANDIDATES = 12  # clusters aligned per completion, the likeliest first
+_PAD = 48  # characters of context aligned on each side of a cluster: the copy may start before its first seed
+_RARE = 8  # a lone hit is a candidate when its seed is held by at most this many documents
+_VOTE_POSTINGS = 2_000  # seeds listing at most this many holders vote for the documents they share...
+_VOTE_SEEDS = 48  # ...the rarest this many of them...
+_VOTES = 3  # ...and a document listed by this many is a candidate
+_VOTED_DOCS = 4
+_SETTLED = 95.0  # a stretch explained this well is not aligned again for a cluster with no rarer seed
+_FAILS = 3  # documents that failed to explain a stretch before it is given up
+_TIES = 300  # clusters tied at the last place compared by their text
+_EDGE = 8  # a core this close to its window's edge is aligned again with more context
+_HOLDER_SEEDS = 8  # a matched text's rarest seeds, whose holders are intersected to count its holders
+_LOOK = 60  # folded characters past a shared span's ends whose seeds pick the holder the copy goes on in
+_LOOK_POSTINGS = 5_000  # ...seeds held more often than this say little about which holder
+_LOOK_SEEDS = 12  # ...and the rarest this many of them are asked
+_JOIN_GAP = 80  # neighbouring spans at most this far apart in the completion may be one copy
+_JOIN_SHIFT = 6  # ...if the document has them as far apart, give or take this
+_JOIN_TRIES = 32  # common holders of two neighbours tried as the source of both
 
 
 @dataclass(frozen=True)
@@ -41,301 +48,434 @@ class CorpusDoc:
     text: str
 
 
-def _words(text: str) -> tuple[list[str], list[int], list[int]]:
-    words, starts, ends = [], [], []
-    for m in _WORD.finditer(text):
-        words.append(m.group().lower())
-        starts.append(m.start())
-        ends.append(m.end())
-    return words, starts, ends
+@dataclass(frozen=True)
+class _Found:
+    start: int
+    end: int
+    doc: int
+    doc_start: int
+    doc_end: int
+    score: float
+    matched: int
+    verbatim: bool
+    numbers_differ: bool = False
 
 
-def _shingle_hashes(ids: I64, n: int) -> U64:
-    """Polynomial hash of every run of n word ids (wrapping uint64 arithmetic is the point)."""
-    if len(ids) < n:
-        return np.zeros(0, dtype=np.uint64)
-    u = ids.astype(np.uint64)
-    h = np.zeros(len(ids) - n + 1, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(n):
-            h = h * _P + u[j : len(ids) - n + 1 + j]
-    return h
+@dataclass(frozen=True)
+class _Query:
+    """A completion as find() saw it: its seeds' folded positions and postings, for looking past a found span."""
+
+    text: str
+    low: str
+    qpos: I64
+    off: I64
+    left: I64
+    count: I64
 
 
 class CorpusIndex:
-    """Word n-gram hashes of every document, sorted for vectorised lookup."""
+    """Sampled k-gram hashes of every document, sorted for vectorised lookup."""
 
-    def __init__(self, docs: Sequence[CorpusDoc], n: int = 4, min_chars: int = 40, min_score: float = 90.0):
+    def __init__(self, docs: Sequence[CorpusDoc], n: int = K, min_chars: int = 40, min_score: float = 90.0):
         self.docs = list(docs)
-        self._by_id = {d.id: d.text for d in self.docs}
-        self.n = n
-        self.min_chars = min_chars
-        self.min_score = min_score
-        self.vocab: dict[str, int] = {}
-        self._doc_starts: list[list[int]] = []
-        self._doc_ends: list[list[int]] = []
-        self._doc_ids: list[I64] = []  # word ids, for extending matches word by word without re-tokenizing
-        all_h, all_doc, all_pos = [], [], []
+        self.n, self.min_chars, self.min_score = n, min_chars, min_score
+        all_h, all_doc, all_pos, all_cps = [], [], [], []
         for d_idx, doc in enumerate(self.docs):
-            words, starts, ends = _words(doc.text)
-            self._doc_starts.append(starts)
-            self._doc_ends.append(ends)
-            ids = np.fromiter(
-                (self.vocab.setdefault(w, len(self.vocab) + 1) for w in words), dtype=np.int64, count=len(words)
-            )
-            self._doc_ids.append(ids.astype(np.int32))
-            h = _shingle_hashes(ids, n)
-            all_h.append(h)
-            all_doc.append(np.full(len(h), d_idx, dtype=np.int32))
-            all_pos.append(np.arange(len(h), dtype=np.int32))
-        # How many documents hold each word: a word few documents hold (a name, a number) ties a copy to them.
-        self._df = np.bincount(
-            np.concatenate([np.unique(ids) for ids in self._doc_ids]) if self._doc_ids else np.zeros(0, np.int64),
-            minlength=len(self.vocab) + 1,
-        )
-        self._vocab_words = [""] * (len(self.vocab) + 1)
-        for w, i in self.vocab.items():
-            self._vocab_words[i] = w
+            cps, _ = fold(doc.text)
+            all_cps.append(cps)
+            h = kgram_hashes(cps, n)
+            keep = np.nonzero(chosen(h, EVERY))[0]
+            all_h.append(h[keep])
+            all_doc.append(np.full(len(keep), d_idx, dtype=np.int32))
+            all_pos.append(keep.astype(np.int32))
         hashes = np.concatenate(all_h) if all_h else np.zeros(0, dtype=np.uint64)
+        # Stable: the postings of one seed list its holders in corpus order, so every seed of a shared sentence
+        # lists the same first holders and their hits line up.
         order = np.argsort(hashes, kind="stable")
         self.hashes: U64 = hashes[order]
         self.doc_of = (np.concatenate(all_doc) if all_doc else np.zeros(0, dtype=np.int32))[order]
         self.pos_of = (np.concatenate(all_pos) if all_pos else np.zeros(0, dtype=np.int32))[order]
+        lengths = np.array([len(c) for c in all_cps], dtype=np.int64)
+        self.folded_at = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        joined = np.concatenate(all_cps) if all_cps else np.zeros(0, dtype=np.uint32)
+        self.folded = joined.astype("<u4").tobytes().decode("utf-32-le")
+        self._init_views()
 
-    def _ids(self, words: list[str]) -> I64:
-        # Words the corpus never saw get ids no corpus shingle can contain.
-        unseen = len(self.vocab) + 1
-        return np.fromiter(
-            (self.vocab.get(w, unseen + i) for i, w in enumerate(words)), dtype=np.int64, count=len(words)
-        )
+    def _init_views(self) -> None:
+        self._by_id = {d.id: d.text for d in self.docs}
+        self._folded: dict[int, tuple[str, I64]] = {}
+        self._holders: dict[tuple[int, int, int], npt.NDArray[np.int32]] = {}
+
+    def _doc(self, d: int) -> tuple[str, I64]:
+        """A document's lowercased text and the offset of each folded character, kept once asked for."""
+        got = self._folded.get(d)
+        if got is None:
+            if len(self._folded) > 4096:
+                self._folded.clear()
+            text = self.docs[d].text
+            got = (text.lower() if len(text.lower()) == len(text) else text, fold(text)[1])
+            self._folded[d] = got
+        return got
+
+    def _seeds(self, text: str) -> tuple[U64, I64, I64, npt.NDArray[np.uint32]]:
+        """The chosen seeds' hashes and folded positions, each folded character's offset, the folded text."""
+        cps, off = fold(text)
+        h = kgram_hashes(cps, self.n)
+        at = np.nonzero(chosen(h, EVERY))[0]
+        return h[at], at.astype(np.int64), off, cps
 
     def find(self, text: str, prompt: str | None = None) -> list[Span]:
-        """Maximal regurgitated spans of `text`, each with its source document and offsets."""
-        words, starts, ends = _words(text)
-        n = self.n
-        if len(words) < n or len(self.hashes) == 0:
+        """Maximal regurgitated spans of `text`, each with a source document, its offsets and how many
+        documents hold the matched text."""
+        if len(self.hashes) == 0:
             return []
-        qids = self._ids(words)
-        lengths = [len(w) for w in words]  # once per completion, not once per candidate alignment
-        q = _shingle_hashes(qids, n)
-        wids = qids.tolist()
+        qh, qpos, off, text_cps = self._seeds(text)
         if prompt:
             # Text the prompt already holds is quoting, not regurgitation.
-            pw, _, _ = _words(prompt)
-            ph = _shingle_hashes(self._ids(pw), n)
-            if len(ph):
-                q = np.where(np.isin(q, ph), np.uint64(0), q)
-        left = np.searchsorted(self.hashes, q, side="left")
-        right = np.searchsorted(self.hashes, q, side="right")
-        counts = np.where(right - left <= _MAX_SOURCES, right - left, 0)
-        hit_q = np.nonzero(counts)[0]
-        if len(hit_q) == 0:
+            keep = ~np.isin(qh, self._seeds(prompt)[0])
+            qh, qpos = qh[keep], qpos[keep]
+        if len(qh) == 0:
             return []
-        reps = counts[hit_q]
-        qpos = np.repeat(hit_q, reps)
-        offs = np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
-        idx = np.repeat(left[hit_q], reps) + offs
-        docs = self.doc_of[idx]
-        dpos = self.pos_of[idx]
-        # Candidate sources by evidence: each hit weighs 1 / (documents holding its shingle), so boilerplate
-        # shared by a whole template family counts for little and a copied name or number for much.
-        full = (right - left)[hit_q]
-        weight = np.repeat(1.0 / full, reps)
-        rare_hit = np.repeat(full <= _RARE, reps)
-        score = np.bincount(docs, weights=weight)
-        order = np.argsort(-score, kind="stable")
-        top = order[:_TOP_DOCS]
-        top = top[score[top] > 0]
-        if len(top) == _TOP_DOCS and len(order) > _TOP_DOCS and score[order[_TOP_DOCS]] >= score[top[-1]] * 0.999:
-            # The shingles cannot tell the last places apart (noise took the names; every document of the template
-            # with that number shares what is left): rank the tied documents by how well their text around the
-            # shared shingle matches, which the names and places decide even when misspelt.
-            top = self._rerank(text, starts, ends, order, score, qpos, docs, dpos)
-        chains: list[tuple[int, int, int, int, int, int]] = []  # (length, c0, c1, d0, d1, doc)
-        rare: dict[int, set[int]] = {}
-        for d in top:
-            sel = docs == d
-            chains.extend(_chains(qpos[sel], dpos[sel], int(d), n))
-            rare[int(d)] = set(qpos[sel & rare_hit].tolist())
-        chains.sort(key=lambda c: -c[0])
-        covered = np.zeros(len(words), dtype=bool)
-        spans: list[Span] = []
-        for chain in chains:
-            _length, c0, c1, _d0, _d1, _d = chain
-            first, last = c0, c1 + n - 1
-            if covered[first : last + 1].any():
-                # Keep only what this chain adds beyond spans already taken.
-                free = np.nonzero(~covered[first : last + 1])[0]
-                if len(free) < n:
-                    continue
-                first, last = c0 + int(free[0]), c0 + int(free[-1])
-                if covered[first : last + 1].any():
-                    continue
-            # The stretch is found; now which document explains all of it best? Every candidate with a chain
-            # over it is aligned over the whole stretch, and the one explaining the most characters wins (ties:
-            # the one holding it verbatim, then the longer chain). In templated corpora the document of the
-            # longest chain is often only a skeleton-sharing neighbour.
-            found: dict[int, tuple[float, bool, int, Span, int, int, bool]] = {}
-            for other in chains:
-                if other[1] > last or other[2] + n - 1 < first:
-                    continue
-                placed = self._place(text, wids, words, lengths, starts, ends, first, last, other, covered)
-                if placed is None:
-                    continue
-                sp, f2, l2, df2, dl2 = placed
-                verbatim = sp.text.lower() in self.docs[other[5]].text.lower()
-                has_rare = any(f2 <= q <= l2 - n + 1 for q in rare.get(other[5], ())) or self._rare_word_shared(
-                    wids[f2 : l2 + 1], self._doc_ids[other[5]][df2 : dl2 + 1]
-                )
-                # Characters explained: a document that explains a longer stretch at a slightly lower score (its
-                # names and numbers match too) beats one that only shares the skeleton's shorter middle.
-                key = (sp.score * (sp.end - sp.start) / 100, verbatim, other[0], sp, f2, l2, has_rare)
-                if other[5] not in found or key[:3] > found[other[5]][:3]:
-                    found[other[5]] = key
-            ranked = sorted(found.values(), key=lambda k: k[:3], reverse=True)
-            if not ranked:
-                continue
-            best = ranked[0]
-            runner_up = ranked[1][0] if len(ranked) > 1 else None
-            # Evidence that it is a copy, not a sentence skeleton many documents share with other fillers: the
-            # text stands verbatim in the document (several documents may hold a common sentence: it is still
-            # corpus text), a rare shingle in common, or (when noise took those) a clear lead over every other
-            # candidate, or no other candidate at all.
-            if not (best[1] or best[6]) and runner_up is not None and best[0] < runner_up * (1 + _MARGIN):
-                continue
-            sp, f2, l2 = best[3], best[4], best[5]
-            covered[f2 : l2 + 1] = True
-            spans.append(sp)
-        return self._merge(text, sorted(spans, key=lambda sp: sp.start))
-
-    def _rerank(
-        self,
-        text: str,
-        starts: list[int],
-        ends: list[int],
-        order: I64,
-        score: npt.NDArray[Any],
-        qpos: I64,
-        docs: npt.NDArray[np.int32],
-        dpos: npt.NDArray[np.int32],
-    ) -> I64:
-        floor = score[order[_TOP_DOCS - 1]] * 0.999
-        sure = [int(d) for d in order[:_TOP_DOCS] if score[d] > score[order[_TOP_DOCS - 1]] * 1.001]
-        tied = order[(score[order] >= floor) & (score[order] > 0)][:_RERANK]
-        tied = tied[~np.isin(tied, sure)]
-        # One shared shingle per tied document (its first), and the text around it on both sides.
-        is_tied = np.isin(docs, tied)
-        first: dict[int, tuple[int, int]] = {}
-        for d, c, p in zip(docs[is_tied].tolist(), qpos[is_tied].tolist(), dpos[is_tied].tolist(), strict=True):
-            first.setdefault(d, (c, p))
-        reach = 12
-        ranked = []
-        for d, (c, p) in first.items():
-            lo, hi = max(0, c - reach), min(len(starts) - 1, c + reach)
-            dstarts, dends = self._doc_starts[d], self._doc_ends[d]
-            dlo, dhi = max(0, p - (c - lo)), min(len(dends) - 1, p + (hi - c))
-            sim = fuzz.ratio(text[starts[lo] : ends[hi]].lower(), self.docs[d].text[dstarts[dlo] : dends[dhi]].lower())
-            ranked.append((sim, d))
-        ranked.sort(reverse=True)
-        keep = sure + [d for _, d in ranked[: _TOP_DOCS - len(sure)]]
-        return np.array(keep, dtype=np.int64)
-
-    def _merge(self, text: str, spans: list[Span]) -> list[Span]:
-        """One copied stretch is one span: neighbours from the same document whose gap is about as long in the
-        document as in the text (noise broke the shingles between them) become one, if the whole still scores."""
-        out: list[Span] = []
-        for sp in spans:
-            prev = out[-1] if out else None
+        left = np.searchsorted(self.hashes, qh, side="left")
+        count = np.searchsorted(self.hashes, qh, side="right") - left
+        take = np.where(count > _LISTED, _LISTED_FREQUENT, count)
+        hit = np.nonzero(take)[0]
+        if len(hit) == 0:
+            return []
+        reps = take[hit]
+        first = np.cumsum(reps) - reps
+        idx = np.repeat(left[hit], reps) + (np.arange(reps.sum()) - np.repeat(first, reps))
+        hq = np.repeat(qpos[hit], reps)
+        # A seed few documents hold says more about which document is the source than one most of them hold.
+        weight = np.repeat(1.0 / count[hit], reps)
+        voted = self._voted(qpos, left, count)
+        if voted is not None:
+            idx, hq, weight = (
+                np.concatenate([idx, voted[0]]),
+                np.concatenate([hq, voted[1]]),
+                np.concatenate([weight, voted[2]]),
+            )
+        hdoc = self.doc_of[idx].astype(np.int64)
+        diag = self.pos_of[idx].astype(np.int64) - hq
+        order = np.lexsort((diag, hdoc))
+        hq, hdoc, diag, weight = hq[order], hdoc[order], diag[order], weight[order]
+        dpos = diag + hq
+        brk = np.ones(len(hq), dtype=bool)
+        brk[1:] = (hdoc[1:] != hdoc[:-1]) | (np.diff(diag) > _DRIFT)
+        starts = np.nonzero(brk)[0]
+        sizes = np.diff(np.append(starts, len(hq)))
+        # One hit is a candidate only when its seed is rare: a unique sentence of a templated corpus may keep a
+        # single seed few documents hold once noise took the others.
+        rare = np.add.reduceat(weight, starts) >= 1 / _RARE
+        big = np.nonzero((sizes >= 2) | rare)[0]
+        if len(big) == 0:
+            return []
+        priority = sizes[big] + 4 * np.add.reduceat(weight, starts)[big]
+        order = np.argsort(-priority, kind="stable")
+        ranked, priority = big[order], priority[order]
+        qmin, qmax = np.minimum.reduceat(hq, starts), np.maximum.reduceat(hq, starts)
+        dmin, dmax = np.minimum.reduceat(dpos, starts), np.maximum.reduceat(dpos, starts)
+        low = text.lower() if len(text.lower()) == len(text) else text
+        picked = ranked[:_CANDIDATES]
+        if len(ranked) > _CANDIDATES and np.isclose(priority[_CANDIDATES], priority[_CANDIDATES - 1]):
+            tied = ranked[np.isclose(priority, priority[_CANDIDATES - 1])]
+            query_folded = text_cps.astype("<u4").tobytes().decode("utf-32-le")
+            picked = self._break_ties(ranked, tied, query_folded, hdoc, starts, qmin, qmax, dmin)
+        # Each found span keeps how rare its cluster's rarest seed was: a later cluster inside it is aligned only
+        # if it has rarer evidence (a document sharing a number or a name the first did not).
+        found: list[tuple[_Found, float]] = []
+        rarest = np.maximum.reduceat(weight, starts)
+        seen: set[tuple[int, int, str]] = set()
+        failed: list[tuple[int, int]] = []
+        for c in picked.tolist():
+            d = int(hdoc[starts[c]])
+            q0, q1 = int(off[qmin[c]]), int(off[qmax[c] + self.n - 1]) + 1
+            at = int(self.folded_at[d])
+            # The first holders of a shared sentence all offer the same text: align it once. Nor is a stretch that
+            # one document explains (nearly) verbatim aligned again for a smaller cluster inside it, nor one that
+            # several documents failed to explain (a near miss: the same skeleton, other fillers).
+            key = (q0, q1, self.folded[at + int(dmin[c]) : at + int(dmax[c]) + self.n])
             if (
-                prev is not None
-                and prev.doc_id == sp.doc_id
-                and prev.doc_end is not None
-                and sp.doc_start is not None
-                and 0 <= sp.start - prev.end <= 60
-                and abs((sp.doc_start - prev.doc_end) - (sp.start - prev.end)) <= 12
+                key in seen
+                or any(
+                    f.start <= q0
+                    and q1 <= f.end
+                    and (f.verbatim or (f.score >= _SETTLED and not f.numbers_differ and rarest[c] <= ev))
+                    for f, ev in found
+                )
+                or sum(min(q1, b) - max(q0, a) >= (q1 - q0) / 2 for a, b in failed) >= _FAILS
             ):
-                doc = self._by_id[sp.doc_id or ""]
-                ds, de = prev.doc_start or 0, sp.doc_end or 0
-                score = fuzz.ratio(text[prev.start : sp.end].lower(), doc[ds:de].lower())
-                if score >= self.min_score:
-                    out[-1] = Span(
-                        "regurgitation",
-                        prev.start,
-                        sp.end,
-                        text[prev.start : sp.end],
-                        round(float(score), 1),
-                        None,
-                        sp.doc_id,
-                        ds,
-                        de,
-                    )
-                    continue
-            out.append(sp)
-        return out
+                continue
+            seen.add(key)
+            doc_low, doff = self._doc(d)
+            d0, d1 = int(doff[dmin[c]]), int(doff[dmax[c] + self.n - 1]) + 1
+            got = self._align(low, doc_low, q0, q1, d0, d1, d)
+            if not got:
+                failed.append((q0, q1))
+            found.extend((f, float(rarest[c])) for f in got)
+        query = _Query(text, low, qpos, off, left, count)
+        spans = [f for f, _ in found]
+        return self._merge(query, self._choose(low, spans), spans)
 
-    def _place(
+    def _break_ties(
         self,
-        text: str,
-        words: list[int],
-        text_words: list[str],
-        lengths: list[int],
-        starts: list[int],
-        ends: list[int],
-        first: int,
-        last: int,
-        chain: tuple[int, int, int, int, int, int],
-        covered: npt.NDArray[np.bool_],
-    ) -> tuple[Span, int, int, int, int] | None:
-        """The stretch first..last (completion words) aligned to one chain's document: the maximal span, its
-        source offsets and score, or None if it is too short or scores under the threshold."""
-        _length, c0, c1, d0, d1, d = chain
-        n = self.n
-        # The chain keeps the diagonal, so the document side moves by the same number of words.
-        d_first = max(0, d0 + (first - c0))
-        d_last = d1 + n - 1 if last == c1 + n - 1 else d_first + (last - first)
-        dstarts, dends = self._doc_starts[d], self._doc_ends[d]
-        d_last = min(d_last, len(dends) - 1)
-        if d_first > d_last:
+        ranked: I64,
+        tied: I64,
+        query_folded: str,
+        hdoc: I64,
+        starts: I64,
+        qmin: I64,
+        qmax: I64,
+        dmin: I64,
+    ) -> I64:
+        """More clusters tie at the last place than are aligned (a small templated corpus, where every document
+        of a template lists the same seeds): the tied ones are ranked by how alike their text and the
+        completion's are, which the names and numbers the seeds missed decide."""
+        sure = [c for c in ranked[:_CANDIDATES].tolist() if c not in set(tied.tolist())]
+        pad = _PAD // 2
+        q = query_folded[max(0, int(qmin[tied[0]]) - pad) : int(qmax[tied[0]]) + self.n + pad]
+        scored = []
+        for c in tied[:_TIES].tolist():
+            d = int(hdoc[starts[c]])
+            at, end = int(self.folded_at[d]), int(self.folded_at[d + 1])
+            lo, hi = int(qmin[c]), int(qmax[c]) + self.n
+            q = query_folded[max(0, lo - pad) : hi + pad]
+            shift = int(dmin[c]) - lo
+            doc = self.folded[max(at, at + lo + shift - pad) : min(end, at + hi + shift + pad)]
+            scored.append((fuzz.ratio(q, doc), c))
+        scored.sort(key=lambda x: -x[0])
+        return np.array(sure + [c for _, c in scored[: _CANDIDATES - len(sure)]], dtype=np.int64)
+
+    def _voted(self, qpos: I64, left: I64, count: I64) -> tuple[I64, I64, npt.NDArray[np.float64]] | None:
+        """Hits in the documents most of the completion's mid-rare seeds list in full. Those seeds list only
+        their first holders as hits, yet a unique sentence of a templated corpus may have nothing rarer: its
+        source is the document many of their postings share."""
+        mid = np.nonzero((count > _LISTED) & (count <= _VOTE_POSTINGS))[0]
+        if len(mid) < _VOTES:
             return None
-        # Shingles miss the words next to an edit at either end: extend word by word to the maximal span.
-        dw = self._doc_ids[d].tolist()
+        mid = mid[np.argsort(count[mid], kind="stable")[:_VOTE_SEEDS]]
+        n = count[mid]
+        at = np.repeat(left[mid] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        docs = self.doc_of[at]
+        votes = np.bincount(docs, minlength=len(self.docs))
+        top = np.argpartition(-votes, _VOTED_DOCS)[:_VOTED_DOCS] if len(votes) > _VOTED_DOCS else np.arange(len(votes))
+        top = top[votes[top] >= _VOTES]
+        if len(top) == 0:
+            return None
+        sel = np.isin(docs, top)
+        seed_of = np.repeat(mid, n)[sel]
+        return at[sel], qpos[seed_of], 1.0 / count[seed_of]
 
-        def similar(c: int, dd: int) -> bool:
-            return self._similar(text_words[c], dw[dd])
+    def _align(self, low: str, doc_low: str, q0: int, q1: int, d0: int, d1: int, d: int) -> list[_Found]:
+        pad = _PAD
+        for _ in range(3):
+            # Both windows take the same context on each side, so where one text ends the other stops too and
+            # the global alignment has no spare text to smear the copy's last characters over.
+            before = min(pad, q0, d0)
+            after = min(pad, len(low) - q1, len(doc_low) - d1)
+            a0, b0, a1, b1 = q0 - before, d0 - before, q1 + after, d1 + after
+            cores = best_core(low[a0:a1], doc_low[b0:b1])
+            # A core near its window's edge may go on beyond it: align again with more context.
+            at_edge = any(
+                (c.start <= _EDGE and a0 > 0 and b0 > 0)
+                or (c.end >= a1 - a0 - _EDGE and a1 < len(low) and b1 < len(doc_low))
+                for c in cores
+            )
+            if not at_edge:
+                break
+            pad *= 3
+        return [f for f in (self._found(low, doc_low, a0, b0, c, d) for c in cores) if f is not None]
 
-        def edge(c: int, dd: int) -> bool:
-            a, b = text_words[c], self._vocab_words[dw[dd]]
-            return not (a + b).isdigit() and Levenshtein.normalized_similarity(a, b) >= 0.5
-
-        first, d_first, last, d_last = _extend(words, dw, first, d_first, last, d_last, covered, similar, lengths, edge)
-        s, e = starts[first], ends[last]
+    def _found(self, low: str, doc_low: str, a0: int, b0: int, core: Core, d: int) -> _Found | None:
+        s, e, ds, de = a0 + core.start, a0 + core.end, b0 + core.doc_start, b0 + core.doc_end
         if e - s < self.min_chars:
             return None
-        ds, de = dstarts[d_first], dends[d_last]
-        doc_text = self.docs[d].text
-        score = fuzz.ratio(text[s:e].lower(), doc_text[ds:de].lower())
+        score = fuzz.ratio(low[s:e], doc_low[ds:de])
         if score < self.min_score:
-            al = fuzz.partial_ratio_alignment(text[s:e].lower(), doc_text[max(0, ds - 40) : de + 40].lower())
-            if al is None or al.score < self.min_score:
-                return None
-            score = al.score
-            ds, de = max(0, ds - 40) + al.dest_start, max(0, ds - 40) + al.dest_end
-        span = Span("regurgitation", s, e, text[s:e], round(float(score), 1), None, self.docs[d].id, ds, de)
-        return span, first, last, d_first, d_last
+            return None
+        verbatim = low[s:e] == doc_low[ds:de]
+        return _Found(s, e, d, ds, de, round(float(score), 1), core.matched, verbatim, core.numbers_differ)
 
-    def _similar(self, word: str, doc_word: int) -> bool:
-        """A completion word one typo from a document word (two for long words); numbers must match exactly,
-        since a number is what tells a copy from its template's near miss."""
-        wb = self._vocab_words[doc_word]
-        if len(wb) < 4 or any(c.isdigit() for c in word + wb):
-            return False
-        k = 1 if len(wb) < 8 else 2
-        return Levenshtein.distance(word, wb, score_cutoff=k) <= k
+    def _choose(self, low: str, found: list[_Found]) -> list[_Found]:
+        """Per stretch, the candidate explaining the most characters (ties: the one holding it verbatim); a
+        candidate overlapping a chosen one keeps only what it adds, aligned again."""
+        ranked = sorted(found, key=lambda f: (f.matched, f.verbatim, -f.doc), reverse=True)
+        kept: list[_Found] = []
+        for f in ranked:
+            clash = [k for k in kept if f.start < k.end and k.start < f.end]
+            if clash:
+                lo = max([k.end for k in clash if k.start <= f.start] or [f.start])
+                hi = min([k.start for k in clash if k.end >= f.end] or [f.end])
+                if hi - lo < self.min_chars or any(lo < k.end and k.start < hi for k in clash):
+                    continue
+                doc_low, _ = self._doc(f.doc)
+                b0 = max(0, f.doc_start - _PAD)
+                cores = best_core(low[lo:hi], doc_low[b0 : f.doc_end + _PAD])
+                again = [g for g in (self._found(low, doc_low, lo, b0, c, f.doc) for c in cores) if g is not None]
+                if not again:
+                    continue
+                f = max(again, key=lambda g: g.matched)
+            kept.append(f)
+        return sorted(kept, key=lambda f: f.start)
 
-    def _rare_word_shared(self, span_ids: list[int], doc_ids: I64) -> bool:
-        """Does the span share with the document's matched stretch a word that few documents hold?"""
-        known = [w for w in span_ids if w < len(self._df) and self._df[w] <= _RARE]
-        return bool(known) and bool(np.isin(known, doc_ids).any())
+    def _extend(self, query: _Query, f: _Found, held: npt.NDArray[np.int32]) -> _Found | None:
+        """A span whose text many documents hold, where the completion goes on: the holder whose text goes on
+        as the completion does (most seeds of the completion's next and previous characters) is its source, and
+        the span grows to what that holder explains. The seeds' listed holders were capped, so this is where a
+        unique document holding a run of shared sentences is found."""
+        lo = int(np.searchsorted(query.off, f.start))
+        hi = int(np.searchsorted(query.off, f.end))
+        near = (
+            (
+                ((query.qpos >= lo - _LOOK) & (query.qpos < lo - self.n // 2))
+                | ((query.qpos >= hi - self.n // 2) & (query.qpos < hi + _LOOK))
+            )
+            & (query.count > 0)
+            & (query.count <= _LOOK_POSTINGS)
+        )
+        at = np.nonzero(near)[0]
+        if len(at) < 2:
+            return None
+        votes = np.zeros(len(held), dtype=np.int64)
+        for i in at[np.argsort(query.count[at], kind="stable")[:_LOOK_SEEDS]].tolist():
+            votes += self._listed(held, int(query.left[i]), int(query.count[i]))
+        best_at = int(np.argmax(votes))
+        c = int(held[best_at])
+        if votes[best_at] < 2 or c == f.doc:
+            return None
+        doc_low, _ = self._doc(c)
+        p = doc_low.find(self._doc(f.doc)[0][f.doc_start : f.doc_end])
+        if p < 0:
+            return None
+        got = self._align(query.low, doc_low, f.start, f.end, p, p + (f.doc_end - f.doc_start), c)
+        best = max(got, key=lambda g: g.matched, default=None)
+        if best is None or best.start > f.start + 2 or best.end < f.end - 2 or best.end - best.start <= f.end - f.start:
+            return None
+        return best
+
+    def _merge(self, query: _Query, chosen: list[_Found], found: list[_Found]) -> list[Span]:
+        """One copied stretch is one span: neighbours a document holds one after the other (an edit cut the
+        alignment between them, or each was found through another holder of a shared sentence) become one,
+        from that document, if the whole still scores. The candidates not chosen for a stretch are tried too:
+        the one explaining most of a stretch alone may be a document that does not go on as the copy does."""
+        text = query.text
+        out: list[tuple[_Found, npt.NDArray[np.int32]]] = []
+        for f in chosen:
+            held = self.holder_docs(f.doc, f.doc_start, f.doc_end)
+            if len(held) > 1:
+                grown = self._extend(query, f, held)
+                if grown is not None and not any(k.start < grown.end and grown.start < k.end for k, _ in out):
+                    f, held = grown, self.holder_docs(grown.doc, grown.doc_start, grown.doc_end)
+            if out and 0 <= f.start - out[-1][0].end <= _JOIN_GAP:
+                joined = self._join_any(text, out[-1], (f, held), found)
+                if joined is not None:
+                    out[-1] = joined
+                    continue
+            out.append((f, held))
+        return [
+            Span(
+                "regurgitation",
+                f.start,
+                f.end,
+                text[f.start : f.end],
+                f.score,
+                None,
+                self.docs[f.doc].id,
+                f.doc_start,
+                f.doc_end,
+                max(1, len(held)),
+            )
+            for f, held in out
+        ]
+
+    def _join_any(
+        self,
+        text: str,
+        a: tuple[_Found, npt.NDArray[np.int32]],
+        b: tuple[_Found, npt.NDArray[np.int32]],
+        found: list[_Found],
+    ) -> tuple[_Found, npt.NDArray[np.int32]] | None:
+        def others(f: _Found) -> list[tuple[_Found, npt.NDArray[np.int32]]]:
+            texts = {self._doc(f.doc)[0][f.doc_start : f.doc_end]}
+            out: list[tuple[_Found, npt.NDArray[np.int32]]] = []
+            for g in found:
+                if abs(g.start - f.start) <= _JOIN_SHIFT and abs(g.end - f.end) <= _JOIN_GAP and len(out) < 3:
+                    src = self._doc(g.doc)[0][g.doc_start : g.doc_end]
+                    if src not in texts:
+                        texts.add(src)
+                        out.append((g, self.holder_docs(g.doc, g.doc_start, g.doc_end)))
+            return out
+
+        joined = self._join(text, a[0], b[0], a[1], b[1])
+        if joined is not None:
+            return joined
+        for i, x in enumerate([a, *others(a[0])]):
+            for j, y in enumerate([b, *others(b[0])]):
+                if (i or j) and x[0].end <= y[0].start:
+                    joined = self._join(text, x[0], y[0], x[1], y[1])
+                    if joined is not None:
+                        return joined
+        return None
+
+    def _join(
+        self, text: str, a: _Found, b: _Found, held_a: npt.NDArray[np.int32], held_b: npt.NDArray[np.int32]
+    ) -> tuple[_Found, npt.NDArray[np.int32]] | None:
+        both = [a.doc] if a.doc == b.doc else np.intersect1d(held_a, held_b)[:_JOIN_TRIES].tolist()
+        src_a, src_b = self._doc(a.doc)[0][a.doc_start : a.doc_end], self._doc(b.doc)[0][b.doc_start : b.doc_end]
+        for c in both:
+            doc_low, _ = self._doc(c)
+            p = a.doc_start if c == a.doc else doc_low.find(src_a)
+            q = b.doc_start if c == b.doc else doc_low.find(src_b, max(0, p))
+            if p < 0 or q < 0 or abs((q - p - len(src_a)) - (b.start - a.end)) > _JOIN_SHIFT:
+                continue
+            end = q + len(src_b)
+            score = fuzz.ratio(text[a.start : b.end].lower(), doc_low[p:end])
+            if score >= self.min_score:
+                verbatim = text[a.start : b.end].lower() == doc_low[p:end]
+                joined = _Found(a.start, b.end, c, p, end, round(float(score), 1), a.matched + b.matched, verbatim)
+                return joined, self.holder_docs(c, p, end)
+        return None
+
+    def holder_docs(self, d: int, start: int, end: int) -> npt.NDArray[np.int32]:
+        """The documents holding the text of document d between start and end: those listing every one of its
+        rarest seeds (a sentence shared by many documents has them all, a unique copy only d)."""
+        key = (d, start, end)
+        got = self._holders.get(key)
+        if got is None:
+            if len(self._holders) > 65536:  # completions repeat the same boilerplate: keep what was counted
+                self._holders.clear()
+            got = self._holders[key] = self._count_holders(d, start, end)
+        return got
+
+    def _count_holders(self, d: int, start: int, end: int) -> npt.NDArray[np.int32]:
+        h, _, _, _ = self._seeds(self.docs[d].text[start:end])
+        if len(h) == 0:
+            return np.array([d], dtype=np.int32)
+        h = np.unique(h)
+        left = np.searchsorted(self.hashes, h, side="left")
+        count = np.searchsorted(self.hashes, h, side="right") - left
+        held: npt.NDArray[np.int32] | None = None
+        for i in np.argsort(count, kind="stable")[:_HOLDER_SEEDS].tolist():
+            if held is None:
+                docs = self.doc_of[left[i] : left[i] + count[i]]
+                held = docs[np.r_[True, docs[1:] != docs[:-1]]] if len(docs) else docs
+            else:
+                held = held[self._listed(held, int(left[i]), int(count[i]))]
+            if len(held) <= 1:
+                break
+        return np.array([d], dtype=np.int32) if held is None or len(held) == 0 else held
+
+    def _listed(self, docs: npt.NDArray[np.int32], left: int, count: int) -> npt.NDArray[np.bool_]:
+        """Which of `docs` (sorted) a seed's postings list; postings are in corpus order, so a binary search."""
+        postings = self.doc_of[left : left + count]
+        at = np.searchsorted(postings, docs)
+        inside = at < count
+        out = np.zeros(len(docs), dtype=bool)
+        out[inside] = postings[at[inside]] == docs[inside]
+        return out
+
+    def text_of(self, doc_id: str) -> str | None:
+        return self._by_id.get(doc_id)
 
 
 class RegurgitationDetector:

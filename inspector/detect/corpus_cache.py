@@ -5,7 +5,6 @@ index format is built afresh."""
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import zipfile
 from collections.abc import Sequence
@@ -14,40 +13,27 @@ from typing import Any
 
 import numpy as np
 
-from inspector.detect.corpus import VERSION, CorpusDoc, CorpusIndex
+from inspector.detect.corpus import EVERY, VERSION, CorpusDoc, CorpusIndex, K
 
 
-def cache_file(folder: Path, corpus_sha256: str, n: int = 4) -> Path:
+def cache_file(folder: Path, corpus_sha256: str, n: int = K) -> Path:
     return folder / "corpus-index" / f"{corpus_sha256}-{VERSION}-n{n}.npz"
 
 
 def save_index(index: CorpusIndex, path: Path) -> None:
     """The index's arrays in one .npz, written whole or not at all (a temporary file, then a rename)."""
-
-    def flat(rows: Sequence[Any]) -> tuple[Any, Any]:
-        lengths = np.array([len(r) for r in rows], dtype=np.int64)
-        joined = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else np.zeros(0, np.int64)
-        return joined, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-
-    ids, id_at = flat(index._doc_ids)
-    starts, _ = flat(index._doc_starts)
-    ends, _ = flat(index._doc_ends)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
         np.savez(
             f,
-            n=np.array([index.n]),
+            n=np.array([index.n, EVERY]),
             doc_ids=np.array([d.id for d in index.docs], dtype=str),
-            words=np.array(index._vocab_words, dtype=str),
-            ids=ids,
-            id_at=id_at,
-            starts=starts,
-            ends=ends,
-            df=index._df,
             hashes=index.hashes,
             doc_of=index.doc_of,
             pos_of=index.pos_of,
+            folded=np.frombuffer(index.folded.encode("utf-8"), dtype=np.uint8),
+            folded_at=index.folded_at,
         )
     os.replace(tmp, path)
 
@@ -55,26 +41,20 @@ def save_index(index: CorpusIndex, path: Path) -> None:
 def _from_arrays(docs: Sequence[CorpusDoc], z: dict[str, Any], min_chars: int, min_score: float) -> CorpusIndex:
     index = CorpusIndex.__new__(CorpusIndex)
     index.docs = list(docs)
-    index._by_id = {d.id: d.text for d in index.docs}
     index.n, index.min_chars, index.min_score = int(z["n"][0]), min_chars, min_score
-    index._vocab_words = z["words"].tolist()
-    index.vocab = {w: i for i, w in enumerate(index._vocab_words) if i}
-    at = z["id_at"].tolist()
-    ids, starts, ends = z["ids"], z["starts"].tolist(), z["ends"].tolist()
-    index._doc_ids = [ids[a:b].astype(np.int32) for a, b in itertools.pairwise(at)]
-    index._doc_starts = [starts[a:b] for a, b in itertools.pairwise(at)]
-    index._doc_ends = [ends[a:b] for a, b in itertools.pairwise(at)]
-    index._df, index.hashes, index.doc_of, index.pos_of = z["df"], z["hashes"], z["doc_of"], z["pos_of"]
+    index.hashes, index.doc_of, index.pos_of = z["hashes"], z["doc_of"], z["pos_of"]
+    index.folded, index.folded_at = z["folded"].tobytes().decode("utf-8"), z["folded_at"]
+    index._init_views()
     return index
 
 
 def cached_index(
-    docs: Sequence[CorpusDoc], path: Path, n: int = 4, min_chars: int = 40, min_score: float = 90.0
+    docs: Sequence[CorpusDoc], path: Path, n: int = K, min_chars: int = 40, min_score: float = 90.0
 ) -> CorpusIndex:
-    """The index of `docs` from `path` when it holds it (same documents, same n), else built and saved there."""
+    """The index of `docs` from `path` when it holds it (same documents, same seeds), else built and saved there."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            if int(z["n"][0]) == n and z["doc_ids"].tolist() == [d.id for d in docs]:
+            if z["n"].tolist() == [n, EVERY] and z["doc_ids"].tolist() == [d.id for d in docs]:
                 return _from_arrays(docs, {k: z[k] for k in z.files}, min_chars, min_score)
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
         pass  # no cache yet, or a damaged one: build it again

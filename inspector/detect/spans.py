@@ -21,6 +21,7 @@ class Span:
     doc_id: str | None = None
     doc_start: int | None = None
     doc_end: int | None = None
+    holders: int | None = None  # regurgitation: how many corpus documents hold the matched text
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
