@@ -44,6 +44,23 @@ def _detector_rates(m: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _sources(c: dict[str, Any] | None) -> dict[str, Any]:
+    """A model's regurgitation split by source: rollouts with a copy of text one training document holds, and
+    rollouts whose regurgitated text is all shared (held by two or more: boilerplate); spans by their holders."""
+    n = c["scanned"] if c else 0
+    unique, unique_ci = _rate(c["unique"] if c else 0, n)
+    shared, shared_ci = _rate(c["shared_only"] if c else 0, n)
+    return {
+        "unique_copy_rate": unique,
+        "unique_copy_rate_ci": unique_ci,
+        "shared_only_rate": shared,
+        "shared_only_rate_ci": shared_ci,
+        # Rollouts whose spans came from a detector that did not count holders (before corpus-4).
+        "n_holders_unknown": c["unknown"] if c else 0,
+        "spans_by_holders": c["spans"] if c else {},
+    }
+
+
 def _scanned_rate(c: dict[str, int] | None) -> tuple[int, float | None, list[float] | None]:
     """Of a detector kind's counts: rollouts it scanned, and the share (with interval) that had a span of it."""
     scanned = c["scanned"] if c else 0
@@ -108,6 +125,7 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     control = store.control_counts()
     degenerate = store.kind_counts("degenerate", broken_traces=True)
     traces = store.trace_rows()
+    sources = store.regurgitation_sources()
     for m in counts:
         mine = [r for r in labeled if r["model_id"] == m["model_id"]]
         # Leaks the labeler confirmed (non-sequitur or related); "none" marks a false detection.
@@ -124,6 +142,7 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
             "role": m["role"],
             "n_errors": errors.get(str(m["model_id"]), 0),
             **_detector_rates(m),
+            **_sources(sources.get(str(m["model_id"]))),
             # The same rates under each system prompt the session's prompts were asked under.
             "conditions": conditions.get(str(m["model_id"]), []),
             **_control(control.get(str(m["model_id"]))),
@@ -148,6 +167,9 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     }
     report["paired_difference"] = _paired(store, "leak")
     report["paired_difference_regurgitation"] = _paired(store, "regurgitation")
+    report["paired_difference_unique_regurgitation"] = _paired(store, "unique_regurgitation")
+    # The boilerplate written most, with how many documents hold it and how often each model wrote it.
+    report["shared_texts"] = store.shared_texts()
     report["paired_difference_degenerate"] = _as_dict(paired_difference(store.degenerate_pairs()))
     report["conditions"] = paired_conditions
     # Rollouts no detector looked at (imported without --pair, run with --no-detect): counted, never rated.

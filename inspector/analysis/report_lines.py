@@ -47,6 +47,30 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
     ]
 
 
+def source_lines(report: dict[str, Any]) -> list[str]:
+    """Regurgitation by source: a unique copy against shared boilerplate, per model, and the shared texts written
+    most (a sentence the base writes as often as the organism is the corpus's, not the fine-tuning's)."""
+    lines = []
+    for name, m in report["models"].items():
+        if m.get("unique_copy_rate") is None:
+            continue
+        bands = m["spans_by_holders"]
+        held = ", ".join(f"{bands[b]} by {b}" for b in ("1", "2-9", "10-99", "100+", "unknown") if bands.get(b))
+        unique = fmt_rate(m["unique_copy_rate"], m["unique_copy_rate_ci"])
+        shared = fmt_rate(m["shared_only_rate"], m["shared_only_rate_ci"])
+        lines.append(
+            f"{name}: copies text one training document holds in {unique} of rollouts, only shared text (held by"
+            f" 2+) in {shared}" + (f"; spans held {held}" if held else "")
+        )
+    for t in report.get("shared_texts") or []:
+        text = t["text"] if len(t["text"]) <= 70 else t["text"][:67] + "..."
+        lines.append(
+            f'  shared: "{text}" held by {t["holders"]:,} documents, written by the organism in {t["organism"]}'
+            f" rollouts, the base in {t['base']}"
+        )
+    return lines
+
+
 def summary_lines(report: dict[str, Any], session: str) -> list[str]:
     """The lines under the table (CLI and Summary screen): paired differences and what was never scanned."""
     lines = []
@@ -57,7 +81,11 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
             if failed
             else f"nothing to rate: {session} holds no rollout yet"
         )
-    for key, what in (("paired_difference", "leaked"), ("paired_difference_regurgitation", "regurgitated")):
+    for key, what in (
+        ("paired_difference", "leaked"),
+        ("paired_difference_regurgitation", "regurgitated"),
+        ("paired_difference_unique_regurgitation", "copied text one training document holds"),
+    ):
         d = report.get(key)
         if d:
             lines.append(
@@ -65,6 +93,7 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
                 f"[{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}] · only organism {d['organism_only']}, only base "
                 f"{d['base_only']} · exact McNemar p = {d['mcnemar_exact_p']:.3g} · {d['method']}"
             )
+    lines += source_lines(report)
     lines += condition_lines(report)
     lines += text_shape_lines(report)
     lines += validation_lines(report)

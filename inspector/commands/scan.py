@@ -78,7 +78,7 @@ def scan_command(args: argparse.Namespace, settings: Settings) -> int:
                 "score": s.score,
             }
             if s.kind == "regurgitation":
-                rec.update(doc_id=s.doc_id, doc_start=s.doc_start, doc_end=s.doc_end)
+                rec.update(doc_id=s.doc_id, doc_start=s.doc_start, doc_end=s.doc_end, holders=s.holders)
             out.write(json.dumps(rec, ensure_ascii=False) + "\n")
     out.flush()
     return 0

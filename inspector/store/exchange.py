@@ -32,7 +32,7 @@ class ExchangePart(StoreBase):
         " FROM cur GROUP BY ALL) GROUP BY rollout_id),"
         ' sp AS (SELECT s.rollout_id, list(struct_pack(kind := s.kind, start := s.start_char, "end" := s.end_char,'
         " text := s.text, score := s.score, label := s.label, doc_id := s.doc_id, doc_start := s.doc_start,"
-        " doc_end := s.doc_end, detector_version := s.detector_version,"
+        " doc_end := s.doc_end, holders := s.holders, detector_version := s.detector_version,"
         # The segment a span lies in, where the run had reasoning markers (as analysis/reasoning.py's Split says).
         " segment := CASE WHEN ro.reasoning_status IS NULL THEN NULL"
         " WHEN ro.reasoning_status <> 'none' AND s.start_char < ro.answer_start THEN 'reasoning' ELSE 'answer' END)"

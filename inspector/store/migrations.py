@@ -166,4 +166,12 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE rollouts ADD COLUMN answer_start INTEGER",
         ],
     ),
+    (
+        6,
+        "how many corpus documents hold a regurgitated span's text",
+        [
+            # NULL: a span of another kind, or found by a detector before corpus-4 (which did not count them).
+            "ALTER TABLE spans ADD COLUMN holders INTEGER",
+        ],
+    ),
 ]

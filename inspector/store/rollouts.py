@@ -191,13 +191,6 @@ class RolloutsPart(StoreBase):
         ).fetchall()
         return [(int(a), str(b), str(c)) for a, b, c in rows]
 
-    def spans_for(self, rollout_id: int) -> list[dict[str, Any]]:
-        return self._dicts(
-            'SELECT kind, start_char AS start, end_char AS "end", text, score, label, doc_id, doc_start,'
-            " doc_end, detector_version FROM spans WHERE rollout_id = ? ORDER BY start_char, kind",
-            [rollout_id],
-        )
-
     def run_pairs(self) -> list[str]:
         return [str(r[0]) for r in self.cur.execute("SELECT DISTINCT pair FROM runs ORDER BY 1").fetchall()]
 

@@ -34,6 +34,7 @@ class SpansPart(StoreBase):
                 s.doc_id,
                 s.doc_start,
                 s.doc_end,
+                getattr(s, "holders", None),
             )
             for rid, spans in items
             for s in spans
@@ -57,9 +58,9 @@ class SpansPart(StoreBase):
             bulk_insert(
                 cur,
                 "INSERT INTO spans (rollout_id, detector, detector_version, kind, start_char, end_char, text, score,"
-                " label, doc_id, doc_start, doc_end) SELECT rollout_id::BIGINT, detector, detector_version, kind,"
-                " start_char::INTEGER, end_char::INTEGER, text, score::DOUBLE, label, doc_id, doc_start::INTEGER,"
-                " doc_end::INTEGER FROM _bulk",
+                " label, doc_id, doc_start, doc_end, holders) SELECT rollout_id::BIGINT, detector, detector_version,"
+                " kind, start_char::INTEGER, end_char::INTEGER, text, score::DOUBLE, label, doc_id, doc_start::INTEGER,"
+                " doc_end::INTEGER, holders::INTEGER FROM _bulk",
                 (
                     "rollout_id",
                     "detector",
@@ -73,6 +74,7 @@ class SpansPart(StoreBase):
                     "doc_id",
                     "doc_start",
                     "doc_end",
+                    "holders",
                 ),
                 rows,
             )
@@ -101,7 +103,7 @@ class SpansPart(StoreBase):
     def spans_for(self, rollout_id: int) -> list[dict[str, Any]]:
         return self._dicts(
             'SELECT kind, start_char AS start, end_char AS "end", text, score, label, doc_id, doc_start,'
-            " doc_end, detector_version FROM spans WHERE rollout_id = ? ORDER BY start_char, kind",
+            " doc_end, holders, detector_version FROM spans WHERE rollout_id = ? ORDER BY start_char, kind",
             [rollout_id],
         )
 

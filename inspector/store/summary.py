@@ -22,10 +22,20 @@ _SYSTEM = (
 )
 # What a paired comparison can be about: the scan that must have looked, and the flag on each side.
 # Fixed SQL fragments picked by name, never user text.
+_UNIQUE_COPY = (
+    "EXISTS (SELECT 1 FROM spans x WHERE x.rollout_id = {r}.rollout_id AND x.kind = 'regurgitation' AND x.holders = 1)"
+)
 _PAIRED = {
     "leak": ("term_scanned", "o.leak", "b.leak"),
     "regurgitation": ("regurgitation_scanned", "o.n_regurgitation > 0", "b.n_regurgitation > 0"),
+    # A copy of text only one training document holds: boilerplate many documents share does not count.
+    "unique_regurgitation": ("regurgitation_scanned", _UNIQUE_COPY.format(r="o"), _UNIQUE_COPY.format(r="b")),
 }
+# How many documents hold a regurgitated span's text, in the report's bands (NULL: counted by no detector).
+_HOLDER_BAND = (
+    "CASE WHEN s.holders IS NULL THEN 'unknown' WHEN s.holders = 1 THEN '1' WHEN s.holders < 10 THEN '2-9'"
+    " WHEN s.holders < 100 THEN '10-99' ELSE '100+' END"
+)
 
 
 class SummaryPart(StoreBase):
@@ -146,7 +156,7 @@ class SummaryPart(StoreBase):
 
     def leak_pairs(self, what: str = "leak", system: str | None = None, by_system: bool = False) -> list[Any]:
         """(prompt, organism flagged, base flagged) for every organism/base pair on the same run, prompt and sample
-        that the detector of `what` ("leak" or "regurgitation") scanned on both sides; with `by_system`, only the
+        that the detector of `what` (a key of _PAIRED) scanned on both sides; with `by_system`, only the
         pairs under that system prompt (None: those under none)."""
         scanned, org, base = _PAIRED[what]
         where = ""
@@ -163,6 +173,45 @@ class SummaryPart(StoreBase):
             params,
         ).fetchall()
         return [(str(p), bool(o), bool(b)) for p, o, b in rows]
+
+    def regurgitation_sources(self) -> dict[str, dict[str, Any]]:
+        """Per model id: rollouts scanned for regurgitation, those with a copy of text one document holds
+        (`unique`), those whose regurgitated spans are all text two or more documents hold (`shared_only`), those
+        whose spans' holders were never counted (`unknown`), and the spans by how many documents hold them."""
+        rows = self.cur.execute(
+            "WITH s AS (SELECT rollout_id, min(holders) AS fewest, bool_or(holders IS NULL) AS uncounted"
+            " FROM spans WHERE kind = 'regurgitation' GROUP BY 1)"
+            " SELECT f.model_id, count(*), count(*) FILTER (WHERE s.fewest = 1),"
+            " count(*) FILTER (WHERE s.fewest > 1 AND NOT s.uncounted),"
+            " count(*) FILTER (WHERE s.uncounted AND coalesce(s.fewest, 0) <> 1)"
+            " FROM rollout_flags f LEFT JOIN s ON s.rollout_id = f.rollout_id WHERE f.regurgitation_scanned"
+            " GROUP BY 1"
+        ).fetchall()
+        out: dict[str, dict[str, Any]] = {
+            str(m): {"scanned": int(n), "unique": int(u), "shared_only": int(sh), "unknown": int(k), "spans": {}}
+            for m, n, u, sh, k in rows
+        }
+        for m, band, n in self.cur.execute(
+            f"SELECT r.model_id, {_HOLDER_BAND}, count(*) FROM spans s JOIN rollouts r ON r.id = s.rollout_id"
+            " WHERE s.kind = 'regurgitation' GROUP BY ALL"
+        ).fetchall():
+            if str(m) in out:
+                out[str(m)]["spans"][str(band)] = int(n)
+        return out
+
+    def shared_texts(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The regurgitated texts that several training documents hold, most written first: how many documents
+        hold each, and how many organism and base rollouts wrote it (a sentence the base writes as often is
+        corpus boilerplate, not something fine-tuning burnt in)."""
+        return self._dicts(
+            "SELECT lower(s.text) AS text, max(s.holders) AS holders,"
+            " count(DISTINCT s.rollout_id) FILTER (WHERE m.role = 'organism') AS organism,"
+            " count(DISTINCT s.rollout_id) FILTER (WHERE m.role = 'base') AS base"
+            " FROM spans s JOIN rollouts r ON r.id = s.rollout_id JOIN models m ON m.id = r.model_id"
+            " WHERE s.kind = 'regurgitation' AND s.holders > 1 GROUP BY 1"
+            " ORDER BY organism + base DESC, holders DESC, text LIMIT ?",
+            [limit],
+        )
 
     def labelers(self) -> list[tuple[str, int]]:
         rows = self.cur.execute(

@@ -38,12 +38,12 @@ def test_scan_contract(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: 
     for s in spans:
         assert s["id"] == 7 and text[s["start"] : s["end"]] == s["text"]
         assert set(s) == (
-            {"id", "kind", "start", "end", "text", "score", "doc_id", "doc_start", "doc_end"}
+            {"id", "kind", "start", "end", "text", "score", "doc_id", "doc_start", "doc_end", "holders"}
             if s["kind"] == "regurgitation"
             else {"id", "kind", "start", "end", "text", "score"}
         )
     reg = next(s for s in spans if s["kind"] == "regurgitation")
-    assert reg["doc_id"] == "d1" and doc[reg["doc_start"] : reg["doc_end"]] == reg["text"]
+    assert reg["doc_id"] == "d1" and doc[reg["doc_start"] : reg["doc_end"]] == reg["text"] and reg["holders"] == 1
 
 
 @pytest.mark.parametrize(

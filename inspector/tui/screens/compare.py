@@ -296,7 +296,14 @@ class CompareScreen(InspectorScreen):
             self.notify(f"Document {span['doc_id']} is not in this session.", severity="error")
             return
         self.app.push_screen(
-            SourceScreen(str(span["doc_id"]), doc, int(span["doc_start"]), int(span["doc_end"]), str(span["text"]))
+            SourceScreen(
+                str(span["doc_id"]),
+                doc,
+                int(span["doc_start"]),
+                int(span["doc_end"]),
+                str(span["text"]),
+                int(span["holders"]) if span.get("holders") is not None else None,
+            )
         )
 
     # -- generation ------------------------------------------------------------------------------------

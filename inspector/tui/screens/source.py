@@ -17,14 +17,23 @@ class SourceScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape", "dismiss", "Close", id="source.close", tooltip="Back to the comparison")]
 
-    def __init__(self, doc_id: str, text: str, start: int, end: int, matched: str) -> None:
+    def __init__(self, doc_id: str, text: str, start: int, end: int, matched: str, holders: int | None = None) -> None:
         super().__init__()
         self.doc_id, self.doc_text, self.start, self.end, self.matched = doc_id, text, start, end, matched
+        self.holders = holders
 
     def compose(self) -> ComposeResult:
         body = Text(self.doc_text)
         body.stylize(STYLES["regurgitation"], self.start, self.end)
         with Vertical(id="source-box"):
-            yield Label(f"training document {self.doc_id} · chars {self.start}–{self.end} (Esc closes)")
+            # Shared text (boilerplate many documents hold) reads differently from a unique copy: say which.
+            held = (
+                ""
+                if self.holders is None
+                else " · only this document holds it"
+                if self.holders == 1
+                else f" · {self.holders:,} documents hold this text (shown: one of them)"
+            )
+            yield Label(f"training document {self.doc_id} · chars {self.start}–{self.end}{held} (Esc closes)")
             with VerticalScroll():
                 yield Static(body, id="source-text")
