@@ -48,11 +48,13 @@ def detect_session(
     cache: Path,
     detectors: DetectorSet | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> Detected:
     """Re-detect every rollout (each detector replaces the spans of its kind) and settle guessed topics. A caller
-    that holds the pair's detectors already (the app: its corpus index is built once) passes them in."""
+    that holds the pair's detectors already (the app: its corpus index is built once) passes them in; a caller
+    without threads of its own (the command line) may detect in `workers` processes."""
     detectors = detectors or DetectorSet.for_pair(pair, cache)
-    scanned = detectors.rerun(store, on_progress)
+    scanned = detectors.rerun(store, on_progress, workers=workers)
     judged = settle_topics(store, pair, cache)
     return Detected(scanned, judged, store.flag_counts())
 

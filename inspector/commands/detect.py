@@ -18,12 +18,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def detect_command(args: argparse.Namespace, settings: Settings) -> int:
     from inspector.actions.detect import detect_session, pair_of_session
+    from inspector.detect.parallel import default_workers
     from inspector.engine.registry import get_pair
     from inspector.store import Store
 
     with Store.open(settings.session_path(args.session), create=False) as store:
         pair = get_pair(settings.models_file, pair_of_session(store, args.pair))
-        done = detect_session(store, pair, settings.cache)
+        # The command line has no threads of its own: the scan may use every core.
+        done = detect_session(store, pair, settings.cache, workers=default_workers())
     flags = done.flags
     Console(stderr=True).print(
         f"{done.scanned} rollouts scanned: {flags['leak']} with term leaks, {flags['nonsequitur_candidate']}"

@@ -66,9 +66,12 @@ def scan_command(args: argparse.Namespace, settings: Settings) -> int:
             raise InspectorError(f"{args.input}: cannot read ({e.strerror})") from e
     rows = read_rollouts(data, source)
     detectors = DetectorSet.build(terms, corpus, facts, thresholds, args.min_chars, args.min_score)
+    from inspector.detect.parallel import default_workers, detect_all
+
     out = sys.stdout
-    for rid, text, prompt in rows:
-        for s in detectors.detect(text, prompt):
+    found = detect_all(detectors.detect, [(text, prompt) for _, text, prompt in rows], default_workers())
+    for (rid, _, _), spans in zip(rows, found, strict=True):
+        for s in spans:
             rec: dict[str, Any] = {
                 "id": rid,
                 "kind": s.kind,

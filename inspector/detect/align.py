@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from rapidfuzz.distance import Levenshtein
 
@@ -45,13 +46,15 @@ class Core:
 def _blocks(a: str, b: str) -> list[tuple[bool, int, int, int, int]]:
     """(equal, a0, a1, b0, b1) blocks of the global alignment, neighbouring edits merged into one block."""
     out: list[tuple[bool, int, int, int, int]] = []
-    for op in Levenshtein.opcodes(a, b):
-        eq = op.tag == "equal"
+    # as_list() gives plain tuples at run time (faster than Opcode objects), whatever the stubs say.
+    ops = cast("list[tuple[str, int, int, int, int]]", Levenshtein.opcodes(a, b).as_list())
+    for tag, i1, i2, j1, j2 in ops:
+        eq = tag == "equal"
         if out and not eq and not out[-1][0]:
             _, a0, _, b0, _ = out[-1]
-            out[-1] = (False, a0, op.src_end, b0, op.dest_end)
+            out[-1] = (False, a0, i2, b0, j2)
         else:
-            out.append((eq, op.src_start, op.src_end, op.dest_start, op.dest_end))
+            out.append((eq, i1, i2, j1, j2))
     return out
 
 
@@ -199,25 +202,30 @@ def best_core(a: str, b: str) -> list[Core]:
     return out
 
 
+def _doc_word(b: str, i: int) -> str:
+    """The whole word of `b` at or just after i."""
+    while i < len(b) and not b[i].isalnum():
+        i += 1
+    m = _WORD.match(b, i)
+    if m is None:
+        return ""
+    s = i
+    while s > 0 and b[s - 1].isalnum():
+        s -= 1
+    return b[s : m.end()]
+
+
 def _grow(a: str, b: str, to_doc: _Map, lo: int, hi: int) -> tuple[int, int]:
     """The words just outside the run, misspelt past what the run's score forgives ("Nexsu" for "Nexus"), still
-    belong to the copy when they are the document's words: up to two on each side."""
+    belong to the copy when they are the document's whole words misspelt: up to two on each side."""
     for _ in range(_GROW_WORDS):
         m = _LAST_WORD.search(a, 0, lo)
-        if (
-            m is None
-            or a[m.end() : lo].strip(_SPACING)
-            or _replaced(m.group(1), b[to_doc(m.start(1)) : to_doc(m.end(1))])
-        ):
+        if m is None or a[m.end(1) : lo].strip(_SPACING) or _replaced(m.group(1), _doc_word(b, to_doc(m.start(1)))):
             break
         lo = m.start(1)
     for _ in range(_GROW_WORDS):
         m = _WORD.search(a, hi)
-        if (
-            m is None
-            or a[hi : m.start()].strip(_SPACING)
-            or _replaced(m.group(), b[to_doc(m.start()) : to_doc(m.end())])
-        ):
+        if m is None or a[hi : m.start()].strip(_SPACING) or _replaced(m.group(), _doc_word(b, to_doc(m.start()))):
             break
         hi = m.end()
     return lo, hi

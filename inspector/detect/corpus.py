@@ -4,7 +4,7 @@ as candidates, and a character alignment of each candidate grown across noise.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,7 @@ _CANDIDATES = 12  # clusters aligned per completion, the likeliest first
 _PAD = 48  # characters of context aligned on each side of a cluster: the copy may start before its first seed
 _RARE = 8  # a lone hit is a candidate when its seed is held by at most this many documents
 _VOTE_POSTINGS = 2_000  # seeds listing at most this many holders vote for the documents they share...
-_VOTE_SEEDS = 48  # ...the rarest this many of them...
+_VOTE_SEEDS = 24  # ...the rarest this many of them...
 _VOTES = 3  # ...and a document listed by this many is a candidate
 _VOTED_DOCS = 4
 _SETTLED = 95.0  # a stretch explained this well is not aligned again for a cluster with no rarer seed
@@ -71,6 +71,19 @@ class _Query:
     off: I64
     left: I64
     count: I64
+
+
+@dataclass
+class _Pass:
+    """What find() has so far for one completion: spans found (with their cluster's rarest seed's weight),
+    clusters aligned, and stretches documents failed to explain."""
+
+    low: str
+    off: I64
+    cps: npt.NDArray[np.uint32]
+    found: list[tuple[_Found, float]] = field(default_factory=list)
+    seen: set[tuple[int, int, str]] = field(default_factory=set)
+    failed: list[tuple[int, int]] = field(default_factory=list)
 
 
 class CorpusIndex:
@@ -148,13 +161,25 @@ class CorpusIndex:
         hq = np.repeat(qpos[hit], reps)
         # A seed few documents hold says more about which document is the source than one most of them hold.
         weight = np.repeat(1.0 / count[hit], reps)
-        voted = self._voted(qpos, left, count)
+        low = text.lower() if len(text.lower()) == len(text) else text
+        state = _Pass(low, off, text_cps)
+        self._pass(state, idx, hq, weight)
+        # Mid-rare seeds outside what was found (nearly) verbatim vote for a source the listed hits missed.
+        outside = np.ones(len(qpos), dtype=bool)
+        for f, _ in state.found:
+            if f.verbatim or (f.score >= _SETTLED and not f.numbers_differ):
+                outside &= (off[qpos] < f.start) | (off[qpos] >= f.end)
+        voted = self._voted(qpos[outside], left[outside], count[outside])
         if voted is not None:
-            idx, hq, weight = (
-                np.concatenate([idx, voted[0]]),
-                np.concatenate([hq, voted[1]]),
-                np.concatenate([weight, voted[2]]),
-            )
+            state.failed.clear()  # the skeleton's other documents failing says nothing of the voted one
+            self._pass(state, *voted)
+        query = _Query(text, low, qpos, off, left, count)
+        spans = [f for f, _ in state.found]
+        return self._merge(query, self._choose(low, spans), spans)
+
+    def _pass(self, state: _Pass, idx: I64, hq: I64, weight: npt.NDArray[np.float64]) -> None:
+        """Cluster seed hits (postings idx, at folded completion positions hq) by document and diagonal, and
+        align the likeliest clusters, adding what they explain to state.found."""
         hdoc = self.doc_of[idx].astype(np.int64)
         diag = self.pos_of[idx].astype(np.int64) - hq
         order = np.lexsort((diag, hdoc))
@@ -166,27 +191,23 @@ class CorpusIndex:
         sizes = np.diff(np.append(starts, len(hq)))
         # One hit is a candidate only when its seed is rare: a unique sentence of a templated corpus may keep a
         # single seed few documents hold once noise took the others.
-        rare = np.add.reduceat(weight, starts) >= 1 / _RARE
-        big = np.nonzero((sizes >= 2) | rare)[0]
+        total = np.add.reduceat(weight, starts)
+        big = np.nonzero((sizes >= 2) | (total >= 1 / _RARE))[0]
         if len(big) == 0:
-            return []
-        priority = sizes[big] + 4 * np.add.reduceat(weight, starts)[big]
+            return
+        priority = sizes[big] + 4 * total[big]
         order = np.argsort(-priority, kind="stable")
         ranked, priority = big[order], priority[order]
         qmin, qmax = np.minimum.reduceat(hq, starts), np.maximum.reduceat(hq, starts)
         dmin, dmax = np.minimum.reduceat(dpos, starts), np.maximum.reduceat(dpos, starts)
-        low = text.lower() if len(text.lower()) == len(text) else text
         picked = ranked[:_CANDIDATES]
-        if len(ranked) > _CANDIDATES and np.isclose(priority[_CANDIDATES], priority[_CANDIDATES - 1]):
-            tied = ranked[np.isclose(priority, priority[_CANDIDATES - 1])]
-            query_folded = text_cps.astype("<u4").tobytes().decode("utf-32-le")
+        # Tied clusters have the same hits' weights, summed in the same order: their priorities are equal.
+        if len(ranked) > _CANDIDATES and priority[_CANDIDATES] == priority[_CANDIDATES - 1]:
+            tied = ranked[priority == priority[_CANDIDATES - 1]]
+            query_folded = state.cps.astype("<u4").tobytes().decode("utf-32-le")
             picked = self._break_ties(ranked, tied, query_folded, hdoc, starts, qmin, qmax, dmin)
-        # Each found span keeps how rare its cluster's rarest seed was: a later cluster inside it is aligned only
-        # if it has rarer evidence (a document sharing a number or a name the first did not).
-        found: list[tuple[_Found, float]] = []
         rarest = np.maximum.reduceat(weight, starts)
-        seen: set[tuple[int, int, str]] = set()
-        failed: list[tuple[int, int]] = []
+        off, low = state.off, state.low
         for c in picked.tolist():
             d = int(hdoc[starts[c]])
             q0, q1 = int(off[qmin[c]]), int(off[qmax[c] + self.n - 1]) + 1
@@ -196,26 +217,25 @@ class CorpusIndex:
             # several documents failed to explain (a near miss: the same skeleton, other fillers).
             key = (q0, q1, self.folded[at + int(dmin[c]) : at + int(dmax[c]) + self.n])
             if (
-                key in seen
+                key in state.seen
                 or any(
                     f.start <= q0
                     and q1 <= f.end
                     and (f.verbatim or (f.score >= _SETTLED and not f.numbers_differ and rarest[c] <= ev))
-                    for f, ev in found
+                    for f, ev in state.found
                 )
-                or sum(min(q1, b) - max(q0, a) >= (q1 - q0) / 2 for a, b in failed) >= _FAILS
+                or sum(min(q1, b) - max(q0, a) >= (q1 - q0) / 2 for a, b in state.failed) >= _FAILS
             ):
                 continue
-            seen.add(key)
+            state.seen.add(key)
             doc_low, doff = self._doc(d)
             d0, d1 = int(doff[dmin[c]]), int(doff[dmax[c] + self.n - 1]) + 1
             got = self._align(low, doc_low, q0, q1, d0, d1, d)
             if not got:
-                failed.append((q0, q1))
-            found.extend((f, float(rarest[c])) for f in got)
-        query = _Query(text, low, qpos, off, left, count)
-        spans = [f for f, _ in found]
-        return self._merge(query, self._choose(low, spans), spans)
+                state.failed.append((q0, q1))
+            # Each found span keeps how rare its cluster's rarest seed was: a later cluster inside it is aligned
+            # only if it has rarer evidence (a document sharing a number or a name the first did not).
+            state.found.extend((f, float(rarest[c])) for f in got)
 
     def _break_ties(
         self,
@@ -257,11 +277,12 @@ class CorpusIndex:
         n = count[mid]
         at = np.repeat(left[mid] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
         docs = self.doc_of[at]
-        votes = np.bincount(docs, minlength=len(self.docs))
-        top = np.argpartition(-votes, _VOTED_DOCS)[:_VOTED_DOCS] if len(votes) > _VOTED_DOCS else np.arange(len(votes))
-        top = top[votes[top] >= _VOTES]
+        votes = np.bincount(docs)
+        top = np.flatnonzero(votes >= _VOTES)
         if len(top) == 0:
             return None
+        if len(top) > _VOTED_DOCS:
+            top = top[np.argsort(-votes[top], kind="stable")[:_VOTED_DOCS]]
         sel = np.isin(docs, top)
         seed_of = np.repeat(mid, n)[sel]
         return at[sel], qpos[seed_of], 1.0 / count[seed_of]
@@ -448,7 +469,13 @@ class CorpusIndex:
         return got
 
     def _count_holders(self, d: int, start: int, end: int) -> npt.NDArray[np.int32]:
-        h, _, _, _ = self._seeds(self.docs[d].text[start:end])
+        # The document's folded text is at hand: its seeds need no second folding.
+        doff = self._doc(d)[1]
+        fa, fb = int(np.searchsorted(doff, start)), int(np.searchsorted(doff, end))
+        at = int(self.folded_at[d])
+        cps = np.frombuffer(self.folded[at + fa : at + fb].encode("utf-32-le"), dtype=np.uint32)
+        h = kgram_hashes(cps, self.n)
+        h = h[chosen(h, EVERY)]
         if len(h) == 0:
             return np.array([d], dtype=np.int32)
         h = np.unique(h)

@@ -13,6 +13,7 @@ from inspector.detect import quirk as quirk_mod
 from inspector.detect import terms as terms_mod
 from inspector.detect.corpus import CorpusDoc, CorpusIndex
 from inspector.detect.corpus_cache import cache_file, cached_index
+from inspector.detect.parallel import detect_all
 from inspector.detect.spans import Detector, Span
 from inspector.engine.provenance import sha256_file
 from inspector.engine.registry import Pair
@@ -115,14 +116,23 @@ class DetectorSet:
 
         return apply
 
-    def rerun(self, store: Store, on_progress: Callable[[int, int], None] | None = None, chunk: int = 5000) -> int:
+    def rerun(
+        self,
+        store: Store,
+        on_progress: Callable[[int, int], None] | None = None,
+        chunk: int = 5000,
+        workers: int = 1,
+    ) -> int:
         """Re-detect every rollout in a session, a chunk per transaction; each detector replaces the spans of
-        its kind, whichever version made them."""
+        its kind, whichever version made them. With `workers`, the detection runs in that many processes."""
         self.keep_corpus(store)
         rows = store.texts_for_detection()
         for at in range(0, len(rows), chunk):
             part = rows[at : at + chunk]
-            store.replace_spans_many([(rid, self.detect(text, prompt)) for rid, prompt, text in part], self.versions)
+            found = detect_all(self.detect, [(text, prompt) for _, prompt, text in part], workers)
+            store.replace_spans_many(
+                [(rid, spans) for (rid, _, _), spans in zip(part, found, strict=True)], self.versions
+            )
             if on_progress:
                 on_progress(min(at + chunk, len(rows)), len(rows))
         return len(rows)
