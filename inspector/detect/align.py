@@ -30,6 +30,7 @@ _CHARS_PER_NUMBER_EDIT = 60
 _WORD = re.compile(r"[^\W_]+")
 _LAST_WORD = re.compile(r"([^\W_]+)[\W_]*$")
 _GROW_WORDS = 2
+_DIGIT = re.compile(r"\d")
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -87,7 +88,7 @@ def _replaced(word: str, doc_text: str) -> int:
     if word == other:
         return 0
     dist = Levenshtein.distance(word, other)
-    if any(c.isdigit() for c in word + other):
+    if _DIGIT.search(word) or _DIGIT.search(other):
         return 1
     return 2 if dist >= 2 and 1 - dist / max(len(word), len(other)) < _WORD_LIKENESS else 0
 

@@ -84,6 +84,7 @@ class _Pass:
     found: list[tuple[_Found, float]] = field(default_factory=list)
     seen: set[tuple[int, int, str]] = field(default_factory=set)
     failed: list[tuple[int, int]] = field(default_factory=list)
+    tried: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # per document, stretches aligned
 
 
 class CorpusIndex:
@@ -212,12 +213,15 @@ class CorpusIndex:
             d = int(hdoc[starts[c]])
             q0, q1 = int(off[qmin[c]]), int(off[qmax[c] + self.n - 1]) + 1
             at = int(self.folded_at[d])
-            # The first holders of a shared sentence all offer the same text: align it once. Nor is a stretch that
-            # one document explains (nearly) verbatim aligned again for a smaller cluster inside it, nor one that
-            # several documents failed to explain (a near miss: the same skeleton, other fillers).
+            # The first holders of a shared sentence all offer the same text: align it once. Nor is a document
+            # aligned twice over one stretch, nor a stretch one document explains (nearly) verbatim aligned again
+            # for a smaller cluster inside it, nor one that several documents failed to explain (a near miss: the
+            # same skeleton, other fillers).
             key = (q0, q1, self.folded[at + int(dmin[c]) : at + int(dmax[c]) + self.n])
+            tried = state.tried.setdefault(d, [])
             if (
                 key in state.seen
+                or any(min(q1, b) - max(q0, a) >= (q1 - q0) / 2 for a, b in tried)
                 or any(
                     f.start <= q0
                     and q1 <= f.end
@@ -228,6 +232,7 @@ class CorpusIndex:
             ):
                 continue
             state.seen.add(key)
+            tried.append((q0, q1))
             doc_low, doff = self._doc(d)
             d0, d1 = int(doff[dmin[c]]), int(doff[dmax[c] + self.n - 1]) + 1
             got = self._align(low, doc_low, q0, q1, d0, d1, d)
