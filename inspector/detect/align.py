@@ -85,7 +85,7 @@ def _replaced(word: str, doc_text: str) -> int:
     """0 if the completion's word is the document's text it aligns to, or that text misspelt; 2 if it is another
     word; 1 for another number (a misspelt number, or a near miss's other number: see best_core)."""
     other = _folded(doc_text)
-    if word == other:
+    if word == other or not other:  # the same word, or one inserted into the copy (the gap paid for it)
         return 0
     dist = Levenshtein.distance(word, other)
     if _DIGIT.search(word) or _DIGIT.search(other):
