@@ -30,7 +30,8 @@ _VOTE_SEEDS = 24  # ...the rarest this many of them...
 _VOTES = 3  # ...and a document listed by this many is a candidate
 _VOTED_DOCS = 4
 _SETTLED = 95.0  # a stretch explained this well is not aligned again for a cluster with no rarer seed
-_FAILS = 3  # documents that failed to explain a stretch before it is given up
+_GIVE_UP = 4  # failed alignments in one pass before the rest of its clusters are left
+_FAILS = 3  # documents that may fail to explain a stretch before it is given up (listed hits)
 _TIES = 300  # clusters tied at the last place compared by their text
 _EDGE = 8  # a core this close to its window's edge is aligned again with more context
 _HOLDER_SEEDS = 8  # a matched text's rarest seeds, whose holders are intersected to count its holders
@@ -85,6 +86,8 @@ class _Pass:
     seen: set[tuple[int, int, str]] = field(default_factory=set)
     failed: list[tuple[int, int]] = field(default_factory=list)
     tried: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # per document, stretches aligned
+    fails: int = _FAILS  # documents that may fail to explain a stretch before it is given up
+    give_up: int = _GIVE_UP  # failed alignments before the pass leaves the rest of its clusters
 
 
 class CorpusIndex:
@@ -172,7 +175,9 @@ class CorpusIndex:
                 outside &= (off[qpos] < f.start) | (off[qpos] >= f.end)
         voted = self._voted(qpos[outside], left[outside], count[outside])
         if voted is not None:
-            state.failed.clear()  # the skeleton's other documents failing says nothing of the voted one
+            # The skeleton's other documents failing says nothing of a voted one; one voted failure says enough.
+            state.failed.clear()
+            state.fails, state.give_up = 1, _VOTED_DOCS // 2
             self._pass(state, *voted)
         query = _Query(text, low, qpos, off, left, count)
         spans = [f for f, _ in state.found]
@@ -210,6 +215,8 @@ class CorpusIndex:
         rarest = np.maximum.reduceat(weight, starts)
         off, low = state.off, state.low
         for c in picked.tolist():
+            if len(state.failed) >= state.give_up:
+                break  # clusters ranked this low after so many failures are the completion's chance likenesses
             d = int(hdoc[starts[c]])
             q0, q1 = int(off[qmin[c]]), int(off[qmax[c] + self.n - 1]) + 1
             at = int(self.folded_at[d])
@@ -228,7 +235,7 @@ class CorpusIndex:
                     and (f.verbatim or (f.score >= _SETTLED and not f.numbers_differ and rarest[c] <= ev))
                     for f, ev in state.found
                 )
-                or sum(min(q1, b) - max(q0, a) >= (q1 - q0) / 2 for a, b in state.failed) >= _FAILS
+                or sum(min(q1, b) - max(q0, a) >= (q1 - q0) / 2 for a, b in state.failed) >= state.fails
             ):
                 continue
             state.seen.add(key)
