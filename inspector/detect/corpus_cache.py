@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from inspector.detect.corpus import EVERY, VERSION, CorpusDoc, CorpusIndex, K
+from inspector.detect.corpus import VERSION, CorpusDoc, CorpusIndex
+from inspector.detect.seeds import EVERY, K
 
 
 def cache_file(folder: Path, corpus_sha256: str, n: int = K) -> Path:

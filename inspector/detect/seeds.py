@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+K = 7  # folded characters per seed: about a word and a half, so one typo breaks few seeds
+EVERY = 3  # one seed in three is kept, chosen by content
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
 
