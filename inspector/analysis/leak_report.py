@@ -47,7 +47,8 @@ def _detector_rates(m: dict[str, Any]) -> dict[str, Any]:
 def _sources(c: dict[str, Any] | None) -> dict[str, Any]:
     """A model's regurgitation split by source: rollouts with a copy of text one training document holds, and
     rollouts whose regurgitated text is all shared (held by two or more: boilerplate); spans by their holders."""
-    n = c["scanned"] if c else 0
+    # A model with spans whose holders were never counted has no split: unmeasured, not zero.
+    n = c["scanned"] if c and not c["unknown"] else 0
     unique, unique_ci = _rate(c["unique"] if c else 0, n)
     shared, shared_ci = _rate(c["shared_only"] if c else 0, n)
     return {
@@ -167,7 +168,10 @@ def build_report(store: Store, labeler: str | None = None, queue: str | None = N
     }
     report["paired_difference"] = _paired(store, "leak")
     report["paired_difference_regurgitation"] = _paired(store, "regurgitation")
-    report["paired_difference_unique_regurgitation"] = _paired(store, "unique_regurgitation")
+    # Spans from a detector that did not count holders leave the split unmeasured, never a zero.
+    uncounted = sum(int(c["unknown"]) for c in sources.values())
+    report["n_holders_unknown"] = uncounted
+    report["paired_difference_unique_regurgitation"] = None if uncounted else _paired(store, "unique_regurgitation")
     # The boilerplate written most, with how many documents hold it and how often each model wrote it.
     report["shared_texts"] = store.shared_texts()
     report["paired_difference_degenerate"] = _as_dict(paired_difference(store.degenerate_pairs()))

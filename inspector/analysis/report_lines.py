@@ -47,10 +47,22 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, ...]]:
     ]
 
 
+def _any_regurgitation(report: dict[str, Any]) -> bool:
+    return any(m.get("spans_by_holders") for m in report["models"].values())
+
+
 def source_lines(report: dict[str, Any]) -> list[str]:
     """Regurgitation by source: a unique copy against shared boilerplate, per model, and the shared texts written
     most (a sentence the base writes as often as the organism is the corpus's, not the fine-tuning's)."""
-    lines = []
+    lines: list[str] = []
+    if not _any_regurgitation(report):
+        return lines
+    if report.get("n_holders_unknown"):
+        lines.append(
+            f"regurgitation by source not measured: {report['n_holders_unknown']} rollouts' spans were found"
+            " before corpus-4 counted their holders (`inspector detect` counts them)"
+        )
+        return lines  # one side's split alone compares with nothing
     for name, m in report["models"].items():
         if m.get("unique_copy_rate") is None:
             continue
@@ -87,6 +99,8 @@ def summary_lines(report: dict[str, Any], session: str) -> list[str]:
         ("paired_difference_unique_regurgitation", "copied text one training document holds"),
     ):
         d = report.get(key)
+        if key == "paired_difference_unique_regurgitation" and not _any_regurgitation(report):
+            d = None  # nothing regurgitated: no split of it to show
         if d:
             lines.append(
                 f"organism − base, {what} (paired, {d['n_pairs']} pairs): {d['difference']:+.1%} "
