@@ -295,16 +295,7 @@ class CompareScreen(InspectorScreen):
         if doc is None:
             self.notify(f"Document {span['doc_id']} is not in this session.", severity="error")
             return
-        self.app.push_screen(
-            SourceScreen(
-                str(span["doc_id"]),
-                doc,
-                int(span["doc_start"]),
-                int(span["doc_end"]),
-                str(span["text"]),
-                int(span["holders"]) if span.get("holders") is not None else None,
-            )
-        )
+        self.app.push_screen(SourceScreen.for_span(span, doc))
 
     # -- generation ------------------------------------------------------------------------------------
     def start(self, prompt: PromptRow) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,6 +24,19 @@ class SourceScreen(ModalScreen[None]):
         super().__init__()
         self.doc_id, self.doc_text, self.start, self.end, self.matched = doc_id, text, start, end, matched
         self.holders = holders
+
+    @classmethod
+    def for_span(cls, span: Mapping[str, Any], doc: str) -> SourceScreen:
+        """The screen for a stored regurgitation span (a spans_for row) over its document's text."""
+        holders = span.get("holders")
+        return cls(
+            str(span["doc_id"]),
+            doc,
+            int(span["doc_start"]),
+            int(span["doc_end"]),
+            str(span["text"]),
+            int(holders) if holders is not None else None,
+        )
 
     def compose(self) -> ComposeResult:
         body = Text(self.doc_text)
