@@ -70,3 +70,27 @@ clean-venv:
 # Where this machine's llama-cpp-python wheel is (the install test builds its venv from it too).
 wheelhouse: $(LLAMA_WHEEL)
 	@echo "$(WHEELHOUSE)"
+
+# llama.cpp's own server (and batched-bench), built from the sdist of the pinned llama-cpp-python: the real
+# llama-server the served-run tests start (they skip, saying so, without it). Built for any x86-64 CPU with AVX2
+# rather than this one: the cache may outlive a move to another machine, and a test server needs no last bit of
+# speed. About 10 minutes on 2 cores. `make llama-server` prints where the binary is.
+REFERENCE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/organism-inspector/llama.cpp-$(LLAMA_VERSION)
+REFERENCE_CMAKE := -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_TESTS=OFF
+ifeq ($(shell uname -m),x86_64)
+REFERENCE_CMAKE += -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
+endif
+
+$(REFERENCE_DIR)/bin/llama-server:
+	mkdir -p $(REFERENCE_DIR)/src
+	$(PY) -m pip download -q --no-deps --no-binary :all: 'llama-cpp-python==$(LLAMA_VERSION)' -d $(REFERENCE_DIR)/src
+	tar xzf $(REFERENCE_DIR)/src/llama_cpp_python-$(LLAMA_VERSION).tar.gz -C $(REFERENCE_DIR)/src
+	cmake -S $(REFERENCE_DIR)/src/llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp -B $(REFERENCE_DIR)/build \
+		$(REFERENCE_CMAKE) > $(REFERENCE_DIR)/cmake.log
+	cmake --build $(REFERENCE_DIR)/build -j$$(nproc) --target llama-server llama-batched-bench > $(REFERENCE_DIR)/build.log
+	mkdir -p $(REFERENCE_DIR)/bin
+	cp $(REFERENCE_DIR)/build/bin/llama-server $(REFERENCE_DIR)/build/bin/llama-batched-bench $(REFERENCE_DIR)/bin/
+
+.PHONY: llama-server
+llama-server: $(REFERENCE_DIR)/bin/llama-server
+	@echo "$(REFERENCE_DIR)/bin/llama-server"
