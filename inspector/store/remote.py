@@ -27,7 +27,8 @@ NO_SOCKET_WAIT = 2.0
 # Calls whose reply was lost when the serving process died may or may not have committed, and sending them again
 # would add a second copy. Labels are safe: each carries a key and is recorded once (see LabelsPart.add_label).
 RESEND_UNSAFE = frozenset(
-    {"save_snapshot", "insert_samples", "insert_rollout", "import_jsonl", "import_batch", "import_corpus"}
+    {"save_snapshot", "insert_samples", "insert_rollout", "insert_rollouts", "import_jsonl", "import_batch"}
+    | {"import_corpus"}
 )
 KEYED = frozenset({"add_label", "undo_last"})
 # Each resend follows a failover (a new holder found or the file taken): more than a few means a holder that
