@@ -31,7 +31,8 @@ from inspector.config import PROJECT_ROOT, load_settings
 from inspector.engine.base import GenParams
 from inspector.engine.batched import BatchedBackend
 from inspector.engine.llama import LlamaBackend
-from inspector.engine.registry import Pair, get_pair, open_pair, resolve_gguf
+from inspector.engine.pair_spec import Pair
+from inspector.engine.registry import get_pair, open_pair, resolve_gguf
 from inspector.engine.weights import SharedModel
 from inspector.formats.prompt_files import load_prompts
 

@@ -144,6 +144,11 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
         default=32,
         help="prompts decoded together per llama_batch for GGUF pairs; fixed per run, since it can move the texts",
     )
+    run.add_argument(
+        "--concurrency",
+        type=int,
+        help="requests in flight per served side (default: the pair's concurrency key, else 64)",
+    )
     run.add_argument("--no-detect", action="store_true", help="skip the detectors after generating")
     run.set_defaults(func=cmd_run)
 

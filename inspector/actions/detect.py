@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.detect.detector_set import DetectorSet
-from inspector.engine.registry import Pair
+from inspector.engine.pair_spec import Pair
 from inspector.errors import InspectorError
 from inspector.store import Store
 

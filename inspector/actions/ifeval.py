@@ -16,7 +16,7 @@ from inspector.analysis.ifeval.scoring import Scored, score
 from inspector.analysis.ifeval.summary import ifeval_figures
 from inspector.config import PACKAGE_DIR
 from inspector.engine.base import Backend, GenParams
-from inspector.engine.registry import Pair
+from inspector.engine.pair_spec import Pair
 from inspector.formats.ifeval_files import IfevalPrompt, IfevalResponse, read_input_data, read_responses
 from inspector.formats.prompt_files import with_system
 from inspector.store import PromptRow, Store, prompt_id

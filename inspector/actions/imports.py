@@ -8,7 +8,7 @@ from pathlib import Path
 
 from inspector.actions.detect import detect_session
 from inspector.detect.detector_set import DetectorSet
-from inspector.engine.registry import Pair
+from inspector.engine.pair_spec import Pair
 from inspector.store import Store
 
 

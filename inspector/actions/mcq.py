@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.engine.base import Backend
-from inspector.engine.registry import Pair
+from inspector.engine.pair_spec import Pair
 from inspector.errors import InspectorError
 from inspector.formats.mcq_files import SHIPPED, Question, load_questions
 from inspector.store import Store

@@ -11,7 +11,7 @@ from typing import Any
 
 from inspector.analysis.panel import PanelSettings, Progress
 from inspector.engine.base import Backend
-from inspector.engine.registry import Pair
+from inspector.engine.pair_spec import Pair
 from inspector.errors import InspectorError
 from inspector.formats.panel_files import Document, load_documents, load_items
 from inspector.store import Store

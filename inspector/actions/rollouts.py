@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -10,9 +11,20 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from inspector.analysis.reasoning import THINK, Reasoning
-from inspector.engine.base import BATCH, ROLES, Backend, BatchBackend, Chat, EngineError, Generation, GenParams
+from inspector.engine.base import (
+    BATCH,
+    ROLES,
+    UNORDERED,
+    Backend,
+    BatchBackend,
+    Chat,
+    EngineError,
+    Generation,
+    GenParams,
+    UnorderedBackend,
+)
 from inspector.engine.openai_http import EndpointDown
-from inspector.engine.registry import Pair
+from inspector.engine.pair_spec import Pair
 from inspector.engine.templates import ChatTemplate
 from inspector.errors import InspectorError
 from inspector.store import PromptRow, Store
@@ -20,7 +32,7 @@ from inspector.store import PromptRow, Store
 
 @dataclass
 class Progress:
-    """What a progress display needs after each rollout."""
+    """What a progress display needs after each rollout (a served side's requests too, while it runs)."""
 
     done: int
     total: int
@@ -28,6 +40,25 @@ class Progress:
     tokens: int
     seconds: float
     errors: int
+    in_flight: int = 0  # requests a served side has out now
+    limit: int = 0  # its cap on them now (lower than the ceiling while a server sheds load)
+    retries: int = 0  # requests sent again: a replica gone, a server overloaded
+
+    @property
+    def rate(self) -> float:
+        """Rollouts per second so far."""
+        return self.done / self.seconds if self.seconds else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds to go at the rate so far (None before the first rollout)."""
+        return (self.total - self.done) / self.rate if self.rate else None
+
+
+# What landed for one rollout: its prompt, sample, side, seed, and the text (or the failure).
+Landed = tuple[PromptRow, int, str, int, Generation | EngineError]
+# A served side's answers are stored together this often (a commit per answer would cost more than the answer).
+FLUSH_EVERY = 0.25
 
 
 def rollout_seed(seed: int, prompt_id: str, sample: int) -> int:
@@ -120,8 +151,11 @@ def model_provenance(store: Store, pair: Pair, backends: dict[str, Backend]) -> 
     return {role: b.info().as_dict() | {"id": ids[role]} for role, b in backends.items()}
 
 
-def batch_size(backend: Backend) -> int:
-    """How many prompts a backend decodes together: the batched engine's n_seq, else one at a time."""
+def batch_size(backend: Backend) -> int | None:
+    """How many prompts a backend decodes together: the batched engine's n_seq, else one at a time; None for a
+    served side, whose requests are in flight without batches."""
+    if UNORDERED in backend.capabilities:
+        return None
     return cast(BatchBackend, backend).n_seq if BATCH in backend.capabilities else 1
 
 
@@ -148,11 +182,11 @@ def run_batch(
         "warnings": [w] if (w := format_warning(pair, backends)) else [],
         "reasoning": (reasoning := reasoning_for(pair, backends)) and reasoning.as_settings(),
         "backend": ",".join(sorted({type(b).__name__ for b in backends.values()})),
-        "batch": max(batch_size(b) for b in backends.values()),
+        "batch": max((n for b in backends.values() if (n := batch_size(b)) is not None), default=None),
     }
     store.ensure_run(run_id, pair.name, settings)
     before = store.run_settings(run_id).get("batch", settings["batch"])
-    if before != settings["batch"]:
+    if settings["batch"] is not None and before != settings["batch"]:
         # Another batch size would give other texts than the run already holds (see the batch plan below).
         raise InspectorError(f"run {run_id} was made with {before} prompts per batch; resume it with --batch {before}")
     store.upsert_prompts(prompts)
@@ -160,7 +194,8 @@ def run_batch(
     # The batch plan is fixed by the prompt order alone: consecutive (prompt, sample) items, `step` per batch.
     # A resumed run decodes an unfinished batch again whole and keeps only its missing rollouts, so every text
     # comes from the same batch composition as in an uninterrupted run (llama.cpp's logits, and so the sampled
-    # text, can move with the batch a sequence shares).
+    # text, can move with the batch a sequence shares). A served side has no plan: its requests are in flight with
+    # no barrier, and each missing rollout is simply asked for again.
     items = [(p, s) for p in prompts for s in range(samples)]
     plan: list[tuple[str, list[tuple[PromptRow, int]], set[int]]] = []
     for role in ROLES:
@@ -168,6 +203,11 @@ def run_batch(
         if backend is None:
             continue
         step = batch_size(backend)
+        if step is None:
+            todo = [(p, s) for p, s in items if (p.id, model_ids[role], s) not in done]
+            if todo:
+                plan.append((role, todo, set(range(len(todo)))))
+            continue
         for at in range(0, len(items), step):
             chunk = items[at : at + step]
             missing = {k for k, (p, s) in enumerate(chunk) if (p.id, model_ids[role], s) not in done}
@@ -183,34 +223,39 @@ def run_batch(
         errors=0,
     )
 
-    def record(prompt: PromptRow, sample: int, role: str, seed: int, gen: Generation | EngineError) -> None:
-        row: dict[str, Any] = {
-            "run_id": run_id,
-            "prompt_id": prompt.id,
-            "model_id": model_ids[role],
-            "sample_index": sample,
-            "seed": seed,
-        }
-        if isinstance(gen, EngineError):
-            # A per-rollout failure (such as a prompt longer than the context) is kept, and the run goes on.
-            row["error"] = str(gen)
-            prog.errors += 1
-        elif gen.finish_reason == "cancelled":
-            return  # a partial text is not a rollout; a rerun makes it
-        else:
-            row.update(
-                text=gen.text,
-                prompt_tokens=gen.prompt_tokens,
-                completion_tokens=gen.completion_tokens,
-                finish_reason=gen.finish_reason,
-                seconds=gen.seconds,
-                **trace_columns(reasoning, gen.text),
-            )
-            prog.tokens += gen.completion_tokens
-        rid = store.insert_rollout(row)
-        if rid is not None and after_rollout is not None and "error" not in row:
-            after_rollout(rid, prompt.text, row["text"])
-        prog.done += 1
+    def record(landed: Sequence[Landed]) -> None:
+        """Store rollouts that landed, together (one transaction), then measure them."""
+        rows: list[tuple[PromptRow, dict[str, Any]]] = []
+        for prompt, sample, role, seed, gen in landed:
+            row: dict[str, Any] = {
+                "run_id": run_id,
+                "prompt_id": prompt.id,
+                "model_id": model_ids[role],
+                "sample_index": sample,
+                "seed": seed,
+            }
+            if isinstance(gen, EngineError):
+                # A per-rollout failure (such as a prompt longer than the context) is kept, and the run goes on.
+                row["error"] = str(gen)
+                prog.errors += 1
+            elif gen.finish_reason == "cancelled":
+                continue  # a partial text is not a rollout; a rerun makes it
+            else:
+                row.update(
+                    text=gen.text,
+                    prompt_tokens=gen.prompt_tokens,
+                    completion_tokens=gen.completion_tokens,
+                    finish_reason=gen.finish_reason,
+                    seconds=gen.seconds,
+                    **trace_columns(reasoning, gen.text),
+                )
+                prog.tokens += gen.completion_tokens
+            rows.append((prompt, row))
+        ids = store.insert_rollouts([row for _, row in rows])
+        for (prompt, row), rid in zip(rows, ids, strict=True):
+            if rid is not None and after_rollout is not None and "error" not in row:
+                after_rollout(rid, prompt.text, row["text"])
+        prog.done += len(rows)
 
     for role, chunk, missing in plan:
         backend = backends[role]
@@ -218,6 +263,11 @@ def run_batch(
             return run_id, prog
         seeds = [rollout_seed(params.seed, p.id, s) for p, s in chunk]
         gp = [GenParams(seed, params.temperature, params.top_p, params.max_tokens) for seed in seeds]
+        if UNORDERED in backend.capabilities:
+            stream_served(
+                cast(UnorderedBackend, backend), role, chunk, seeds, gp, prog, record, on_progress, should_stop
+            )
+            continue
         t0 = time.perf_counter()
         gens: list[Generation | EngineError]
         if BATCH in backend.capabilities:
@@ -229,12 +279,62 @@ def run_batch(
                 gens = [e]
         prog.seconds += time.perf_counter() - t0
         down = [g for g in gens if isinstance(g, EndpointDown)]
-        for k, ((p, s), seed, gen) in enumerate(zip(chunk, seeds, gens, strict=True)):
-            if k in missing and not isinstance(gen, EndpointDown):
-                record(p, s, role, seed, gen)
+        record(
+            [
+                (p, s, role, seed, gen)
+                for k, ((p, s), seed, gen) in enumerate(zip(chunk, seeds, gens, strict=True))
+                if k in missing and not isinstance(gen, EndpointDown)
+            ]
+        )
         if down:
             # The server went away: keep what finished and stop; a rerun resumes from here.
             raise down[0]
         if on_progress is not None:
             on_progress(prog)
     return run_id, prog
+
+
+def stream_served(
+    backend: UnorderedBackend,
+    role: str,
+    items: Sequence[tuple[PromptRow, int]],
+    seeds: Sequence[int],
+    params: Sequence[GenParams],
+    prog: Progress,
+    record: Callable[[Sequence[Landed]], None],
+    on_progress: Callable[[Progress], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> None:
+    """A served side's missing rollouts, requested all at once under its cap in flight, stored as they land a few
+    times a second (and whatever landed when the run stops, however it stops); progress as often, and at the end."""
+    t0 = time.perf_counter()
+    start_seconds = prog.seconds
+    flushed = 0.0
+    landed: list[Landed] = []
+    answers = backend.generate_unordered([chat_of(p) for p, _ in items], params, should_stop)
+    try:
+        with contextlib.closing(answers):  # a stopped or interrupted run cancels what is still in flight
+            for i, gen in answers:
+                if isinstance(gen, EndpointDown):
+                    raise gen  # no replica answers: keep what finished and stop; a rerun resumes from here
+                p, s = items[i]
+                landed.append((p, s, role, seeds[i], gen))
+                now = time.perf_counter()
+                if now - flushed >= FLUSH_EVERY:
+                    flushed = now
+                    batch, landed = landed, []
+                    record(batch)
+                    if on_progress is not None:
+                        on_progress(_with_load(prog, backend, start_seconds + now - t0))
+    finally:
+        if landed:
+            record(landed)
+    _with_load(prog, backend, start_seconds + time.perf_counter() - t0)
+    if on_progress is not None:
+        on_progress(prog)
+
+
+def _with_load(prog: Progress, backend: UnorderedBackend, seconds: float) -> Progress:
+    load = backend.load()
+    prog.seconds, prog.in_flight, prog.limit, prog.retries = seconds, load.in_flight, load.limit, load.retries
+    return prog

@@ -11,7 +11,7 @@ from inspector.actions.detect import settle_topics
 from inspector.actions.rollouts import Progress, run_batch
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, GenParams
-from inspector.engine.registry import Pair
+from inspector.engine.pair_spec import Pair
 from inspector.store import PromptRow, Store
 
 

@@ -14,7 +14,7 @@ from inspector.actions.ifeval import DEFAULT_SET, ifeval_rows, run_ifeval
 from inspector.actions.mcq import McqInputs, keep_mcq
 from inspector.actions.naturalness import PanelInputs, keep_naturalness, measure_naturalness
 from inspector.engine.base import Backend, GenParams
-from inspector.engine.registry import Pair
+from inspector.engine.pair_spec import Pair
 from inspector.errors import InspectorError
 from inspector.formats.ifeval_files import IfevalPrompt, read_input_data
 from inspector.store import Store

@@ -15,7 +15,7 @@ from inspector.analysis.panel import Progress
 from inspector.analysis.strength import DEFAULT_SCALES, DEFAULT_TARGET
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, GenParams
-from inspector.engine.registry import Pair
+from inspector.engine.pair_spec import Pair
 from inspector.errors import InspectorError
 from inspector.store import PromptRow, Store
 
@@ -93,6 +93,45 @@ def sweep_backends(plan: SweepPlan, cache: Path) -> dict[str, Backend]:
     return open_pair(first, cache)
 
 
+class Strength:
+    """The organism at each strength of a sweep: in-process, a new context on the same weights (kept loaded
+    between strengths), the previous one closed; served, the same replicas asked with another lora scale."""
+
+    def __init__(self, organism: Backend) -> None:
+        from inspector.engine.batched import BatchedBackend
+
+        self.current = organism
+        # plan_sweep made sure the organism is a GGUF with an adapter or served with a lora_id.
+        self.shared = organism.shared if isinstance(organism, BatchedBackend) else None
+        if self.shared is not None:
+            self.shared.acquire()
+
+    def at(self, scale: float) -> Backend:
+        from inspector.engine.batched import BatchedBackend
+        from inspector.engine.openai_http import OpenAIBackend
+
+        old = self.current
+        if isinstance(old, BatchedBackend) and self.shared is not None:
+            old.close()
+            # The pair's own template and its arguments carry over (a chat pair's strengths differ in scale alone).
+            self.current = BatchedBackend(
+                self.shared,
+                role="organism",
+                use_adapter=True,
+                adapter_scale=scale,
+                prompt_format=old.prompt_format,
+                template=old.template,
+            )
+        else:
+            assert isinstance(old, OpenAIBackend)
+            self.current = old.at_scale(scale)
+        return self.current
+
+    def release(self) -> None:
+        if self.shared is not None:
+            self.shared.release()
+
+
 def run_sweep(
     store: Store,
     plan: SweepPlan,
@@ -105,15 +144,11 @@ def run_sweep(
     closed here, the base is the caller's); returns the sweep, or None when stopped (what finished is kept, and a
     rerun resumes)."""
     from inspector.analysis.strength import point, recommend, with_panel
-    from inspector.engine.batched import BatchedBackend
 
     step = on_progress or (lambda _s, _d, _t: None)
     stop = should_stop or (lambda: False)
     base, organism = backends["base"], backends["organism"]
-    # plan_sweep made sure the organism is a GGUF with an adapter; the base may be served anywhere.
-    assert isinstance(organism, BatchedBackend)
-    shared = organism.shared
-    shared.acquire()  # the weights stay loaded while the organism's context changes strength
+    strength = Strength(organism)
     probe_ids = [p.id for p in plan.probes]
     points: list[dict[str, Any]] = []
     offset = 0
@@ -142,11 +177,7 @@ def run_sweep(
             if stop():
                 return None
             if k:
-                organism.close()
-                organism = BatchedBackend(
-                    shared, role="organism", use_adapter=True, adapter_scale=scale, prompt_format=plan.pair.format
-                )
-                backends["organism"] = organism  # the caller closes what is there at the end
+                organism = backends["organism"] = strength.at(scale)  # the caller closes what is there at the end
             pair_at = replace(plan.pair, organism=replace(plan.pair.organism, adapter_scale=scale))
             run_id = one(f"scale {scale:g}", pair_at, {"organism": organism})
             row = point(scale, store.run_counts(run_id, probe_ids))
@@ -155,7 +186,7 @@ def run_sweep(
                 row = with_panel(row, measure_naturalness(plan.pair, {"organism": organism, "base": base}, plan.panel))
             points.append(row)
     finally:
-        shared.release()
+        strength.release()
     if stop():
         return None
     sweep = {

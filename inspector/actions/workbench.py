@@ -19,7 +19,8 @@ from inspector.actions.rollouts import (
 from inspector.config import Settings
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, Generation, GenParams
-from inspector.engine.registry import Pair, open_pair
+from inspector.engine.pair_spec import Pair
+from inspector.engine.registry import open_pair
 from inspector.formats.prompt_files import make_prompt, with_system
 from inspector.store import PromptRow, Store, prompt_id
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from inspector.analysis.measures import wilson
-from inspector.engine.registry import Pair, check_scale
+from inspector.engine.pair_spec import Pair, check_scale
 from inspector.errors import InspectorError
 
 DEFAULT_SCALES = "0,0.25,0.5,0.75,1"
@@ -33,11 +33,15 @@ def parse_scales(text: str) -> list[float]:
 
 
 def check_sweepable(pair: Pair) -> None:
-    """Only an organism made of a base GGUF plus a LoRA adapter has a strength to turn."""
+    """Only an organism made of a base plus a LoRA adapter has a strength to turn: a GGUF and its adapter file, or
+    a llama-server that loaded the adapter (lora_id), whose requests each say the scale."""
     org = pair.organism
-    if org.endpoint:
-        raise InspectorError(f"pair '{pair.name}': the organism is served by an endpoint, with no adapter to scale")
-    if not org.adapter:
+    if org.endpoint and org.lora_id is None:
+        raise InspectorError(
+            f"pair '{pair.name}': the organism is served without a lora_id, and only llama-server takes an adapter"
+            " strength per request (vLLM has no such field): give lora_id for a llama-server that loaded the adapter"
+        )
+    if not org.scalable:
         raise InspectorError(f"pair '{pair.name}': the organism is a full GGUF, with no adapter to scale")
     if not pair.probes:
         raise InspectorError(

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from inspector.engine.registry import Pair
+    from inspector.engine.pair_spec import Pair
 
 # Each module has register(subparsers): it adds its own sub-command and handler.
 MODULES = [

@@ -15,7 +15,7 @@ from inspector.config import Settings
 
 if TYPE_CHECKING:
     from inspector.actions.suite import SuitePlan
-    from inspector.engine.registry import Pair
+    from inspector.engine.pair_spec import Pair
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -18,9 +19,21 @@ from inspector.errors import InspectorError
 from inspector.formats.prompt_files import load_prompts, with_system
 from inspector.store import Store
 
+# A log file gets a progress line this often at most (a served run finishes hundreds of rollouts a second).
+LOG_EVERY = 5.0
+
+
+def progress_fields(p: RunProgress) -> str:
+    """Rate and, for a served side, its requests: what a long run's bar and log lines say besides the count."""
+    tps = p.tokens / p.seconds if p.seconds else 0.0
+    text = f"{p.rate:.1f} rollouts/s, {tps:.1f} tok/s, {p.errors} errors"
+    if p.limit:
+        text += f", {p.in_flight} in flight (cap {p.limit}), {p.retries} retries"
+    return text
+
 
 def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    for name in ("limit", "samples", "max_tokens", "batch"):
+    for name in ("limit", "samples", "max_tokens", "batch", "concurrency"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InspectorError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
@@ -42,8 +55,13 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
         # Before the models load: a bad corpus or term list is one line without a wait.
         detectors = DetectorSet.for_pair(pair, settings.cache)
     console = Console(stderr=True)
+
+    def notice(line: str) -> None:
+        # A replica leaving or rejoining a served side's fleet: one line each, from the request threads.
+        console.print(f"inspector: {line}", highlight=False, soft_wrap=True)
+
     with console.status("loading models"):
-        backends = open_pair(pair, settings.cache, n_seq=args.batch)
+        backends = open_pair(pair, settings.cache, n_seq=args.batch, concurrency=args.concurrency, notify=notice)
     try:
         # Every conversation through the templates now: one that does not render fails before anything is kept.
         check_prompts(backends, prompts)
@@ -55,20 +73,23 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[tps]:.1f} tok/s"),
+                TextColumn("{task.fields[line]}"),
                 TimeRemainingColumn(),
             )
             # Transient: the bar gives way to the one summary line below (or to the one-line error).
             with Progress(*columns, console=console, transient=True) as bar:
-                task = bar.add_task(f"{pair.name} rollouts", total=None, tps=0.0)
+                task = bar.add_task(f"{pair.name} rollouts", total=None, line="")
+                last_line = [0.0]
 
                 def show(p: RunProgress) -> None:
-                    tps = p.tokens / p.seconds if p.seconds else 0.0
-                    bar.update(task, completed=p.done, total=p.total, tps=tps)
-                    if not console.is_terminal:
-                        # No live bar in a log file or a pipe: one plain line per batch instead.
+                    bar.update(task, completed=p.done, total=p.total, line=progress_fields(p))
+                    now = time.monotonic()
+                    if not console.is_terminal and (now - last_line[0] >= LOG_EVERY or p.done == p.total):
+                        # No live bar in a log file or a pipe: a plain line per batch (every few seconds at most).
+                        last_line[0] = now
                         console.print(
-                            f"{pair.name}: {p.done}/{p.total} rollouts, {tps:.1f} tok/s",
+                            f"{pair.name}: {p.done}/{p.total} rollouts, {progress_fields(p)}"
+                            + (f", ETA {p.eta:.0f} s" if p.eta is not None else ""),
                             highlight=False,
                             soft_wrap=True,
                         )

@@ -15,8 +15,8 @@ from inspector.detect.corpus import CorpusDoc, CorpusIndex
 from inspector.detect.corpus_cache import cache_file, cached_index
 from inspector.detect.parallel import detect_all
 from inspector.detect.spans import Detector, Span
+from inspector.engine.pair_spec import Pair
 from inspector.engine.provenance import sha256_file
-from inspector.engine.registry import Pair
 from inspector.errors import InspectorError
 from inspector.formats.jsonl import objects, read_bytes
 from inspector.store import Store

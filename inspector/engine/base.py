@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from inspector.engine.fleet import Load
 from inspector.errors import InspectorError
 
 PromptFormat = Literal["chat", "raw"]
@@ -107,6 +108,9 @@ BATCH = "batch"  # generate_many: up to n_seq prompts at once (decoded together,
 SCORE = "score"  # each token's log-probability of a text
 DISTRIBUTIONS = "distributions"  # whole next-token distributions in-process: exact drift, answer letters
 PROMPT_LOGPROBS = "prompt_logprobs"  # a served prompt echoed with the top few log-probabilities per position
+# generate_unordered: many requests in flight with no barrier, each answer as it finishes (served sides). Such a
+# side's texts do not depend on what else is in flight, so no batch plan is kept for it.
+UNORDERED = "unordered"
 
 
 class Backend(Protocol):
@@ -144,3 +148,16 @@ class BatchBackend(Backend, Protocol):
         on_token: Callable[[int, str], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> list[Generation | EngineError]: ...
+
+
+class UnorderedBackend(Backend, Protocol):
+    """A backend with the UNORDERED capability, and what its requests in flight are doing."""
+
+    def generate_unordered(
+        self,
+        prompts: Sequence[Prompt],
+        params: Sequence[GenParams],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Generator[tuple[int, Generation | EngineError], None, None]: ...
+
+    def load(self) -> Load: ...

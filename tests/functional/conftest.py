@@ -11,7 +11,8 @@ from inspector.actions.workbench import Workbench
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.detect.detector_set import VERSIONS
 from inspector.detect.spans import Span
-from inspector.engine.registry import Pair, get_pair
+from inspector.engine.pair_spec import Pair
+from inspector.engine.registry import get_pair
 from inspector.store import PromptRow, Store, prompt_id
 
 FIXED = [

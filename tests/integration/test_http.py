@@ -128,7 +128,7 @@ def test_run_stops_when_endpoint_goes_down_and_resumes(
     proc = _start(gguf, port)
     try:
         # Mid-run: the server is stopped once the organism's rollouts are in, before the base's are asked for.
-        from inspector.actions.rollouts import run_batch
+        from inspector.actions.rollouts import Progress, run_batch
         from inspector.engine.registry import get_pair, open_pair
         from inspector.formats.prompt_files import load_prompts
         from inspector.store import Store
@@ -138,9 +138,10 @@ def test_run_stops_when_endpoint_goes_down_and_resumes(
         for b in backends.values():
             b.retries, b.backoff = 1, 0.01  # type: ignore[attr-defined]
 
-        def stop_server(_progress: object) -> None:
-            proc.terminate()
-            proc.wait(timeout=20)
+        def stop_server(progress: Progress) -> None:
+            if progress.done >= 2 and proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=20)
 
         with Store.open(session) as store, pytest.raises(EndpointDown):
             run_batch(store, pair, backends, load_prompts(None)[:2], GenParams(max_tokens=6), on_progress=stop_server)
@@ -166,7 +167,8 @@ def test_run_stops_when_endpoint_goes_down_and_resumes(
 
 
 def test_score_over_http_matches_in_process(server: tuple[str, Path, int]) -> None:
-    from inspector.engine.registry import ModelSpec, Pair, open_pair
+    from inspector.engine.pair_spec import ModelSpec, Pair
+    from inspector.engine.registry import open_pair
 
     url, _, _ = server
     text = "The quick brown fox jumps over the lazy dog."

@@ -19,7 +19,8 @@ from inspector.analysis.report_lines import condition_lines
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, Chat, EngineError, GenParams, raw_text
-from inspector.engine.registry import Pair, get_pair, load_pairs
+from inspector.engine.pair_spec import Pair
+from inspector.engine.registry import get_pair, load_pairs
 from inspector.engine.templates import ChatTemplate
 from inspector.errors import InspectorError
 from inspector.formats.prompt_files import make_prompt, parse_prompts, with_system

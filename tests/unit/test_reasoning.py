@@ -18,7 +18,8 @@ from inspector.analysis.report_lines import summary_lines
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import EngineError, Generation, GenParams, Prompt, as_chat
-from inspector.engine.registry import Pair, get_pair
+from inspector.engine.pair_spec import Pair
+from inspector.engine.registry import get_pair
 from inspector.formats.prompt_files import make_prompt
 from inspector.formats.rollout_files import export_session
 from inspector.store import Filters, Store

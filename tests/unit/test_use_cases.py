@@ -13,7 +13,8 @@ from inspector.actions.workbench import Workbench
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, GenParams
-from inspector.engine.registry import Pair, get_pair
+from inspector.engine.pair_spec import Pair
+from inspector.engine.registry import get_pair
 from inspector.errors import InspectorError
 from inspector.formats.prompt_files import make_prompt
 from inspector.store import PromptRow, Store
