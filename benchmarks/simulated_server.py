@@ -89,7 +89,7 @@ class Handler(BaseHTTPRequestHandler):
     server: SimServer
     protocol_version = "HTTP/1.0"  # one request per connection, the body ends when the connection closes
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _json(self, code: int, body: dict[str, Any]) -> None:
@@ -153,7 +153,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(took)
             text = "".join(tokens)
             choice = {"message": {"role": "assistant", "content": text}} if chat else {"text": text}
-            self._json(200, {"choices": [choice | {"index": 0, "finish_reason": "length"}]})
+            usage = {"prompt_tokens": 0, "completion_tokens": len(tokens)}  # as vLLM and llama-server report
+            self._json(200, {"choices": [choice | {"index": 0, "finish_reason": "length"}], "usage": usage})
             return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")

@@ -309,6 +309,7 @@ def stream_served(
     times a second (and whatever landed when the run stops, however it stops); progress as often, and at the end."""
     t0 = time.perf_counter()
     start_seconds = prog.seconds
+    retries_before = prog.retries - backend.load().retries
     flushed = 0.0
     landed: list[Landed] = []
     answers = backend.generate_unordered([chat_of(p) for p, _ in items], params, should_stop)
@@ -325,16 +326,17 @@ def stream_served(
                     batch, landed = landed, []
                     record(batch)
                     if on_progress is not None:
-                        on_progress(_with_load(prog, backend, start_seconds + now - t0))
+                        on_progress(_with_load(prog, backend, start_seconds + now - t0, retries_before))
     finally:
         if landed:
             record(landed)
-    _with_load(prog, backend, start_seconds + time.perf_counter() - t0)
+    _with_load(prog, backend, start_seconds + time.perf_counter() - t0, retries_before)
     if on_progress is not None:
         on_progress(prog)
 
 
-def _with_load(prog: Progress, backend: UnorderedBackend, seconds: float) -> Progress:
+def _with_load(prog: Progress, backend: UnorderedBackend, seconds: float, retries_before: int) -> Progress:
     load = backend.load()
-    prog.seconds, prog.in_flight, prog.limit, prog.retries = seconds, load.in_flight, load.limit, load.retries
+    prog.seconds, prog.in_flight, prog.limit = seconds, load.in_flight, load.limit
+    prog.retries = retries_before + load.retries  # both sides' retries, when both are served
     return prog

@@ -112,7 +112,8 @@ def run_command(args: argparse.Namespace, settings: Settings) -> int:
             run_id, prog = done.run_id, done.progress
             console.print(
                 f"run {run_id}: {prog.done} new rollouts, {prog.skipped} already done, {prog.errors} errors,"
-                f" {prog.tokens} tokens at {prog.tokens / prog.seconds if prog.seconds else 0:.1f} tok/s"
+                + (f" {prog.retries} requests retried," if prog.limit else "")
+                + f" {prog.tokens} tokens at {prog.tokens / prog.seconds if prog.seconds else 0:.1f} tok/s"
                 f" -> {store.path}",
                 soft_wrap=True,  # one line, so the path stays whole in logs
                 highlight=False,
