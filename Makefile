@@ -81,16 +81,14 @@ ifeq ($(shell uname -m),x86_64)
 REFERENCE_CMAKE += -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
 endif
 
-$(REFERENCE_DIR)/bin/llama-server:
+$(REFERENCE_DIR)/build/bin/llama-server:
 	mkdir -p $(REFERENCE_DIR)/src
 	$(PY) -m pip download -q --no-deps --no-binary :all: 'llama-cpp-python==$(LLAMA_VERSION)' -d $(REFERENCE_DIR)/src
 	tar xzf $(REFERENCE_DIR)/src/llama_cpp_python-$(LLAMA_VERSION).tar.gz -C $(REFERENCE_DIR)/src
 	cmake -S $(REFERENCE_DIR)/src/llama_cpp_python-$(LLAMA_VERSION)/vendor/llama.cpp -B $(REFERENCE_DIR)/build \
 		$(REFERENCE_CMAKE) > $(REFERENCE_DIR)/cmake.log
 	cmake --build $(REFERENCE_DIR)/build -j$$(nproc) --target llama-server llama-batched-bench > $(REFERENCE_DIR)/build.log
-	mkdir -p $(REFERENCE_DIR)/bin
-	cp $(REFERENCE_DIR)/build/bin/llama-server $(REFERENCE_DIR)/build/bin/llama-batched-bench $(REFERENCE_DIR)/bin/
 
 .PHONY: llama-server
-llama-server: $(REFERENCE_DIR)/bin/llama-server
-	@echo "$(REFERENCE_DIR)/bin/llama-server"
+llama-server: $(REFERENCE_DIR)/build/bin/llama-server
+	@echo "$(REFERENCE_DIR)/build/bin/llama-server"
