@@ -4,7 +4,8 @@ each its own process on loopback), from process start to the last stored rollout
 1. One server, `--slots` slots: `--prompts` prompts x 2 sides (organism then base, both models on it) at
    `--concurrency` in flight. Ideal time = completions x mean service time / slots (the server can do no
    better; with a cap below the slots, / the cap); target: within 1.2x of it. Also the requests the server
-   held at once (sampled every 0.25 s, middle 80% of the run), and the run's resident memory at 10%, 50% and 90% of the completions (flat: no growth with the run).
+   held at once (sampled every 0.25 s, middle 80% of the run), and the run's resident memory at 10%, 50% and
+   90% of the completions (flat: no growth with the run).
 2. Two such servers as one fleet, the second killed half way through the organism's side (25% of the
    completions; at 50% it would die between the sides, with almost nothing in flight): every rollout stored
    once, every text the one the server gives for its seed, the time beside the same ideal (the cap, not the
