@@ -49,9 +49,11 @@ class Workbench:
         labeler: str | None = None,
         backends: dict[str, Backend] | None = None,
         system: str | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         """`backends`: the pair's models already loaded (else they load on first use); `system`: the system prompt
-        typed prompts are asked under (the command line's, else the pair's)."""
+        typed prompts are asked under (the command line's, else the pair's); `notify`: where a served side's
+        lines about its replicas go (one leaving the fleet, one back), from any thread."""
         self.settings = settings
         self.store = store
         self.pair = pair
@@ -63,14 +65,19 @@ class Workbench:
         self._write_lock = threading.Lock()
         self._detectors: DetectorSet | None = None
         self.system = system
+        self.notify = notify
 
     # -- models --------------------------------------------------------------------------------
     def backends(self) -> dict[str, Backend]:
         """Load both models on first use (never at start-up: first paint must not wait for them)."""
         with self._load_lock:
             if not self._backends and self.pair is not None:
-                self._backends = open_pair(self.pair, self.settings.cache)
+                self._backends = open_pair(self.pair, self.settings.cache, notify=self._notice)
             return self._backends
+
+    def _notice(self, line: str) -> None:
+        if self.notify is not None:
+            self.notify(line)
 
     def detectors(self) -> DetectorSet | None:
         if self._detectors is None and self.pair is not None:

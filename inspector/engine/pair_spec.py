@@ -21,6 +21,7 @@ class ModelSpec:
     adapter_scale: float = 1.0  # the adapter's strength; 0 is the base itself
     endpoints: tuple[str, ...] = ()  # replicas serving the same model (`endpoint` alone is a fleet of one)
     lora_id: int | None = None  # llama-server's id of a loaded adapter, set per request with a scale
+    concurrency: int | None = None  # this served side's requests in flight (else the pair's, else the default)
 
     @property
     def scalable(self) -> bool:
@@ -76,7 +77,7 @@ def check_scale(scale: float, where: str) -> float:
 def side_spec(raw: Any, where: str) -> ModelSpec:
     if not isinstance(raw, dict):
         raise EngineError(f"{where}: must be a table with 'gguf' (and optional 'adapter') or 'endpoint'")
-    allowed = {"gguf", "adapter", "endpoint", "endpoints", "model", "adapter_scale", "lora_id"}
+    allowed = {"gguf", "adapter", "endpoint", "endpoints", "model", "adapter_scale", "lora_id", "concurrency"}
     unknown = set(raw) - allowed
     if unknown:
         raise EngineError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -96,19 +97,24 @@ def side_spec(raw: Any, where: str) -> ModelSpec:
             raise EngineError(
                 f"{where}: lora_id must be a whole number >= 0 (the adapter's --lora order), not {lora_id!r}"
             )
+    if "concurrency" in raw and not served:
+        raise EngineError(f"{where}: concurrency is for a served side; a GGUF side's batch is run --batch")
     scale = raw.get("adapter_scale", 1.0)
     if "adapter_scale" in raw:
         if isinstance(scale, bool) or not isinstance(scale, int | float):
             raise EngineError(f"{where}: adapter_scale must be a number, not {scale!r}")
         if not raw.get("adapter") and lora_id is None:
             raise EngineError(f"{where}: adapter_scale needs an 'adapter' (or a served 'lora_id') to scale")
-    strings = {k: str(v) for k, v in raw.items() if k in ("gguf", "adapter", "model")}
+    text = {k: str(raw[k]) if raw.get(k) is not None else None for k in ("gguf", "adapter", "model")}
     return ModelSpec(
-        **strings,
+        gguf=text["gguf"],
+        adapter=text["adapter"],
+        model=text["model"],
         endpoint=served[0] if served else None,
         endpoints=served,
         lora_id=lora_id,
         adapter_scale=check_scale(float(scale), where),
+        concurrency=concurrency_key(raw, where).get("concurrency"),
     )
 
 

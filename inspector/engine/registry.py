@@ -188,7 +188,7 @@ def check_pair_files(pair: Pair) -> None:
 
 def open_endpoint(pair: Pair, role: str, concurrency: int | None = None, notify: Notify | None = None) -> Backend:
     """One side of a pair that OpenAI-compatible servers serve (GGUF sides go through open_pair): its replicas,
-    `concurrency` requests in flight at most (else the pair's, else DEFAULT_CONCURRENCY)."""
+    `concurrency` requests in flight at most (--concurrency; else the side's key, the pair's, DEFAULT_CONCURRENCY)."""
     from inspector.engine.openai_http import OpenAIBackend
 
     spec = pair.organism if role == "organism" else pair.base
@@ -205,7 +205,7 @@ def open_endpoint(pair: Pair, role: str, concurrency: int | None = None, notify:
         role=role,
         prompt_format=pair.format,
         template_kwargs=pair.template_kwargs,
-        concurrency=concurrency or pair.concurrency or DEFAULT_CONCURRENCY,
+        concurrency=concurrency or spec.concurrency or pair.concurrency or DEFAULT_CONCURRENCY,
         lora_id=spec.lora_id,
         adapter_scale=spec.adapter_scale if spec.lora_id is not None and role == "organism" else None,
         where=where,

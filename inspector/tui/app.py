@@ -97,6 +97,7 @@ class InspectorApp(App[None]):
     ) -> None:
         super().__init__()
         self.workbench = workbench
+        workbench.notify = self.fleet_notice
         self.settings = workbench.settings
         self.start_mode = start
         self.max_tokens = max_tokens
@@ -174,9 +175,21 @@ class InspectorApp(App[None]):
         self.workbench.close()
         # A new pair starts under its own system prompt (a raw pair can have none).
         self.workbench = Workbench(
-            self.settings, self.workbench.store, pair, self.workbench.labeler, system=pair.system_prompt
+            self.settings,
+            self.workbench.store,
+            pair,
+            self.workbench.labeler,
+            system=pair.system_prompt,
+            notify=self.fleet_notice,
         )
         self.notify(f"pair {name}: models load on the next generation")
+
+    def fleet_notice(self, line: str) -> None:
+        """A served side's replica left the fleet or came back: a toast, from whichever thread saw it."""
+        try:
+            self.call_from_thread(self.notify, line, severity="warning", timeout=10)
+        except RuntimeError:  # already on the app's own thread
+            self.notify(line, severity="warning", timeout=10)
 
     def system_prompts(self) -> list[str]:
         """System prompts worth offering: the pair's and those of the session's prompts."""
@@ -199,7 +212,9 @@ class InspectorApp(App[None]):
             return
         store = Store.open(path)
         old = self.workbench
-        self.workbench = Workbench(self.settings, store, old.pair, old.labeler, system=old.system)
+        self.workbench = Workbench(
+            self.settings, store, old.pair, old.labeler, system=old.system, notify=self.fleet_notice
+        )
         old.close()
         old.store.close()
 

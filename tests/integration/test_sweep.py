@@ -55,7 +55,7 @@ def test_sweep_on_the_demo_pair(home: Path, capsys: pytest.CaptureFixture[str]) 
         (["--scales", "0.5,1,0.5"], "0.5 is given twice"),
         (["--scales", "0,half"], "'half' is not a number"),
         (["--pair", "full"], "the organism is a full GGUF"),
-        (["--pair", "served"], "served by an endpoint"),
+        (["--pair", "served"], "served without a lora_id"),
         (["--target", "1.5"], "--target must be"),
     ],
 )

@@ -255,6 +255,8 @@ def test_stopped_run_keeps_what_finished_and_resumes_without_duplicates(
         ('endpoints = ["127.0.0.1:9"]\nmodel = "org"', "", "not an http(s) URL"),
         ('endpoint = "http://127.0.0.1:9/v1"\nmodel = "org"\nlora_id = -1', "", "lora_id must be a whole number"),
         ('endpoint = "http://127.0.0.1:9/v1"\nmodel = "org"', "concurrency = 0\n", "concurrency"),
+        ('endpoint = "http://127.0.0.1:9/v1"\nmodel = "org"\nconcurrency = -2', "", "must be at least 1"),
+        ('gguf = "x.gguf"\nconcurrency = 8', "", "concurrency is for a served side"),
     ],
 )
 def test_bad_served_pair_is_one_line_naming_file_and_pair(
@@ -316,3 +318,43 @@ def test_served_run_from_the_command_line_prints_progress(
     assert "60 new rollouts" in err
     assert "in flight (cap 6)" in err and "retries" in err and "rollouts/s" in err  # the plain progress lines
     _check_texts(_stored(home / "sessions" / "s.duckdb"))
+
+
+def test_a_strength_on_a_server_without_per_request_lora_is_one_line(
+    servers: list[SimServer],
+    tmp_path: Path,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """vLLM serves a LoRA as a model name, with no strength per request: `sweep` and `--adapter-scale` on an
+    organism served without lora_id say so, before anything is asked or stored."""
+    urls = [_url(s) for s in servers]
+    models = _models_toml(tmp_path / "models.toml", urls, urls, 'probes = ["What is PRISM-4?"]\n')
+    monkeypatch.setenv("INSPECTOR_MODELS", str(models))
+    for argv in (
+        ["sweep", "--session", "s", "--pair", "sim", "--limit", "2"],
+        ["run", "--session", "s", "--pair", "sim", "--adapter-scale", "0.5", "--no-detect"],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert "without a lora_id" in err and "vLLM" in err and "\n" not in err
+    assert not (home / "sessions" / "s.duckdb").exists()
+    assert sum(s.counters.as_dict()["served"] for s in servers) == 0
+
+
+def test_side_concurrency_overrides_the_pair_and_the_command_line_both(
+    servers: list[SimServer], tmp_path: Path
+) -> None:
+    urls = [_url(s) for s in servers]
+    models = tmp_path / "models.toml"
+    side = f"endpoints = {json.dumps(urls)}\n"
+    models.write_text(
+        f'[pairs.sim]\nconcurrency = 5\n[pairs.sim.organism]\n{side}model = "org"\nconcurrency = 3\n'
+        f'[pairs.sim.base]\n{side}model = "base"\n'
+    )
+    pair = get_pair(models, "sim")
+    sides = open_pair(pair, tmp_path)
+    assert [sides[r].load().ceiling for r in ("organism", "base")] == [3, 5]  # type: ignore[attr-defined]
+    sides = open_pair(pair, tmp_path, concurrency=7)
+    assert [sides[r].load().ceiling for r in ("organism", "base")] == [7, 7]  # type: ignore[attr-defined]
