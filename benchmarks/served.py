@@ -18,6 +18,7 @@ each its own process on loopback), from process start to the last stored rollout
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -190,57 +192,52 @@ def main() -> None:
         flush=True,
     )
     if args.only in (None, "1"):
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp)
-            servers = [start_server(args, 1)]
-            prompts = write_inputs(home, [u for _, u in servers], args.prompts)
+        with fleet(args, 1) as (home, servers, prompts):
             r = run_cli(home, prompts, args, servers, expected)
             stored, dup, wrong = check_session(home, args.tokens)
-            for p, _ in servers:
-                p.kill()
-            mem = ", ".join(
-                f"{int(k * 100)}% {v:.0f} MB" if v else f"{int(k * 100)}% ?" for k, v in r["memory"].items()
-            )
-            print(
-                f"1 one server: {r['seconds']:.1f} s vs ideal {ideal:.1f} s: {r['seconds'] / ideal:.2f}x"
-                " (target <= 1.20);"
-                f" requests with the server, mean over the middle 80%: {r['in_flight_mean'] or 0:.1f} of"
-                f" {args.concurrency}; memory {mem}; {stored}/{expected} stored, {dup} twice, {wrong} wrong texts"
-                f" (exit {r['rc']})",
-                flush=True,
-            )
+        mem = ", ".join(f"{int(k * 100)}% {v:.0f} MB" if v else f"{int(k * 100)}% ?" for k, v in r["memory"].items())
+        print(
+            f"1 one server: {r['seconds']:.1f} s vs ideal {ideal:.1f} s: {r['seconds'] / ideal:.2f}x"
+            " (target <= 1.20);"
+            f" requests with the server, mean over the middle 80%: {r['in_flight_mean'] or 0:.1f} of"
+            f" {args.concurrency}; memory {mem}; {stored}/{expected} stored, {dup} twice, {wrong} wrong texts"
+            f" (exit {r['rc']})",
+            flush=True,
+        )
     if args.only in (None, "2"):
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp)
-            servers = [start_server(args, 1), start_server(args, 2)]
-            prompts = write_inputs(home, [u for _, u in servers], args.prompts)
+        with fleet(args, 2) as (home, servers, prompts):
             r = run_cli(home, prompts, args, servers, expected, kill_at=0.25)
             stored, dup, wrong = check_session(home, args.tokens)
-            for p, _ in servers:
-                p.kill()
-            print(
-                f"2 two servers, the second killed half way through the organism's side: {r['seconds']:.1f} s"
-                f" (ideal {ideal:.1f} s:"
-                f" {r['seconds'] / ideal:.2f}x); {stored}/{expected} stored, {dup} twice, {wrong} wrong texts"
-                f" (exit {r['rc']}); {r['stderr'][-1] if r['stderr'] else ''}",
-                flush=True,
-            )
+        print(
+            f"2 two servers, the second killed half way through the organism's side: {r['seconds']:.1f} s"
+            f" (ideal {ideal:.1f} s: {r['seconds'] / ideal:.2f}x); {stored}/{expected} stored, {dup} twice,"
+            f" {wrong} wrong texts (exit {r['rc']}); {r['stderr'][-1] if r['stderr'] else ''}",
+            flush=True,
+        )
     if args.only in (None, "3"):
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp)
-            servers = [start_server(args, 1), start_server(args, 2)]
-            prompts = write_inputs(home, [u for _, u in servers], args.prompts)
+        with fleet(args, 2) as (home, servers, prompts):
             first = run_cli(home, prompts, args, servers, expected, interrupt_at=0.4)
             stored_first, _, _ = check_session(home, args.tokens)
             again = run_cli(home, prompts, args, servers, expected - stored_first)
             stored, dup, wrong = check_session(home, args.tokens)
-            for p, _ in servers:
-                p.kill()
-            print(
-                f"3 Ctrl-C at 40%, then again: {stored_first} stored when interrupted (exit {first['rc']}), then"
-                f" {stored}/{expected} stored, {dup} twice, {wrong} wrong texts (exit {again['rc']})",
-                flush=True,
-            )
+        print(
+            f"3 Ctrl-C at 40%, then again: {stored_first} stored when interrupted (exit {first['rc']}), then"
+            f" {stored}/{expected} stored, {dup} twice, {wrong} wrong texts (exit {again['rc']})",
+            flush=True,
+        )
+
+
+@contextlib.contextmanager
+def fleet(args: argparse.Namespace, n: int) -> Iterator[tuple[Path, list[tuple[subprocess.Popen[bytes], str]], Path]]:
+    """A scratch home with `n` simulated servers (seeds 1..n) and the pair and prompts pointing at them; the
+    servers are stopped however the scenario ends."""
+    with tempfile.TemporaryDirectory() as tmp:
+        servers = [start_server(args, seed) for seed in range(1, n + 1)]
+        try:
+            yield Path(tmp), servers, write_inputs(Path(tmp), [u for _, u in servers], args.prompts)
+        finally:
+            for proc, _ in servers:
+                proc.kill()
 
 
 if __name__ == "__main__":

@@ -152,9 +152,9 @@ class Handler(BaseHTTPRequestHandler):
         if not stream:
             time.sleep(took)
             text = "".join(tokens)
-            choice = {"message": {"role": "assistant", "content": text}} if chat else {"text": text}
+            whole: dict[str, Any] = {"message": {"role": "assistant", "content": text}} if chat else {"text": text}
             usage = {"prompt_tokens": 0, "completion_tokens": len(tokens)}  # as vLLM and llama-server report
-            self._json(200, {"choices": [choice | {"index": 0, "finish_reason": "length"}], "usage": usage})
+            self._json(200, {"choices": [whole | {"index": 0, "finish_reason": "length"}], "usage": usage})
             return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -166,7 +166,10 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(delay)
             last = i == len(tokens) - 1
             choice: dict[str, Any] = {"index": 0, "finish_reason": "length" if last else None}
-            choice |= {"delta": {"content": tok}} if chat else {"text": tok}
+            if chat:
+                choice["delta"] = {"content": tok}
+            else:
+                choice["text"] = tok
             self.wfile.write(f"data: {json.dumps({'choices': [choice]})}\n\n".encode())
             self.wfile.flush()
         self.wfile.write(b"data: [DONE]\n\n")
