@@ -6,8 +6,6 @@ from __future__ import annotations
 import copy
 import http.client
 import json
-import queue
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -32,6 +30,7 @@ from inspector.engine.base import (
     raw_text,
 )
 from inspector.engine.fleet import Fleet, Load, Notify, Replica
+from inspector.engine.in_flight import unordered
 
 ManyTokenCallback = Callable[[int, str], None]
 # A server that answers 429/503 this many times in a row to one request has not recovered: the request fails.
@@ -43,10 +42,6 @@ GONE = (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPEx
 
 class EndpointDown(EngineError):
     """No replica of a side answers: the run stops (keeping what finished) rather than record failures."""
-
-
-class CutMidAnswer(Exception):
-    """A stream broke after some of its text reached a caller that shows it: it cannot be started over unseen."""
 
 
 def echoed(logprobs: dict[str, Any], prompt: str) -> int:
@@ -383,54 +378,16 @@ class OpenAIBackend:
         params: Sequence[GenParams],
         should_stop: Callable[[], bool] | None = None,
     ) -> Generator[tuple[int, Generation | EngineError], None, None]:
-        """Every prompt, up to the cap in flight with no barrier between them: each answer (or failure) as it
-        finishes, with its prompt's index. Closing the iterator cancels what is in flight."""
-        stop = threading.Event()
+        """Every prompt, up to the cap in flight with no barrier between them, as whole answers (not streamed):
+        each answer (or failure) as it finishes, with its prompt's index. Closing the iterator cancels the rest."""
 
-        def halted() -> bool:
-            return stop.is_set() or (should_stop is not None and should_stop())
-
-        todo = iter(range(len(prompts)))
-        take = threading.Lock()
-        # Bounded: when the caller stores slower than answers come, the workers wait instead of piling answers up.
-        out: queue.Queue[tuple[int, Generation | EngineError] | None] = queue.Queue(maxsize=2 * self.n_seq)
-
-        def put(item: tuple[int, Generation | EngineError] | None) -> None:
-            while not stop.is_set():
-                try:
-                    out.put(item, timeout=0.2)
-                    return
-                except queue.Full:
-                    continue
-
-        def worker() -> None:
+        def one(i: int, halted: Callable[[], bool]) -> Generation | EngineError:
             try:
-                while not halted():
-                    with take:
-                        i = next(todo, None)
-                    if i is None:
-                        return
-                    try:
-                        gen: Generation | EngineError = self.complete(prompts[i], params[i], halted)
-                    except EngineError as e:
-                        gen = e
-                    put((i, gen))
-            finally:
-                put(None)
+                return self.complete(prompts[i], params[i], halted)
+            except EngineError as e:
+                return e
 
-        workers = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, min(self.n_seq, len(prompts))))]
-        for w in workers:
-            w.start()
-        try:
-            alive = len(workers)
-            while alive:
-                got = out.get()
-                if got is None:
-                    alive -= 1
-                else:
-                    yield got
-        finally:
-            stop.set()
+        return unordered(one, len(prompts), self.n_seq, should_stop)
 
     def close(self) -> None:
         pass
