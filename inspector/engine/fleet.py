@@ -34,8 +34,6 @@ class Load:
     limit: int
     ceiling: int
     retries: int
-    replicas_up: int
-    replicas: int
 
 
 class Fleet:
@@ -113,9 +111,8 @@ class Fleet:
         if back:
             self.notify(f"{replica.url}: answering again, back in the fleet")
 
-    def failed(self, replica: Replica, reason: object) -> bool:
-        """The replica did not answer: out for a while (longer each time in a row). True when every replica is
-        out now."""
+    def failed(self, replica: Replica, reason: object) -> None:
+        """The replica did not answer: out for a while (longer each time in a row)."""
         with self._cond:
             self.retries += 1
             now = time.monotonic()
@@ -123,14 +120,10 @@ class Fleet:
             replica.failures += 1
             cool = min(MAX_COOL, self.backoff * 2 ** (replica.failures - 1))
             replica.down_until = now + cool
-            all_out = all(r.down_until > now for r in self.replicas)
         if was_in:
             # One line when it leaves, one when it is back: not one per request that found it gone.
             self.notify(f"{replica.url}: stopped answering ({reason}); taken out of the fleet, tried again later")
-        return all_out
 
     def load(self) -> Load:
         with self._cond:
-            now = time.monotonic()
-            up = sum(1 for r in self.replicas if r.down_until <= now)
-            return Load(self._in_flight, self.limit, self.ceiling, self.retries, up, len(self.replicas))
+            return Load(self._in_flight, self.limit, self.ceiling, self.retries)

@@ -148,41 +148,52 @@ class OpenAIBackend:
 
     # -- requests -------------------------------------------------------------------------------------------------
     def _check_models(self) -> None:
-        """Every replica that answers must serve the model (replicas of one side serve the same model); one that
-        does not answer yet is left out for now. None answering is an EndpointDown."""
-        silent: list[tuple[Replica, str]] = []
-        for replica in self.fleet.replicas:
-            try:
-                served = self._models_of(replica.url)
-            except EndpointDown as e:
-                silent.append((replica, str(e)))
-                continue
-            if self.model not in served:
-                same = " (every endpoint of a side must serve the same model)" if len(self.fleet.replicas) > 1 else ""
-                prefix = f"{self.where}: " if self.where != self.endpoint else ""
-                raise EngineError(
-                    f"{prefix}{replica.url}: does not serve model '{self.model}' (it serves: {', '.join(served)}){same}"
+        """Every replica that answers must serve the model (replicas of one side serve the same model). Each is
+        asked once a round, and the rounds (with the backoff between) go on only while none has answered: one
+        silent replica does not hold the run back, it is left out and the fleet tries it again later. None
+        answering after every round is an EndpointDown."""
+        prefix = f"{self.where}: " if self.where != self.endpoint else ""
+        silent = list(self.fleet.replicas)
+        reasons: dict[str, str] = {}
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            for replica in list(silent):
+                served = self._models_of(replica.url, reasons)
+                if served is None:
+                    continue
+                silent.remove(replica)
+                if self.model not in served:
+                    same = (
+                        " (every endpoint of a side must serve the same model)" if len(self.fleet.replicas) > 1 else ""
+                    )
+                    raise EngineError(
+                        f"{prefix}{replica.url}: does not serve model '{self.model}' (it serves: {', '.join(served)})"
+                        + same
+                    )
+            if len(silent) < len(self.fleet.replicas):
+                break
+        else:
+            tries = self.retries + 1
+            raise EndpointDown(
+                prefix
+                + "; ".join(
+                    f"{r.url}/models: endpoint unreachable after {tries} tries ({reasons[r.url]})" for r in silent
                 )
-        if len(silent) == len(self.fleet.replicas):
-            prefix = f"{self.where}: " if self.where != self.endpoint else ""
-            raise EndpointDown(prefix + "; ".join(reason for _, reason in silent))
-        for replica, _ in silent:
+            )
+        for replica in silent:
             self.fleet.failed(replica, "no answer at start")  # the others carry the run until it answers
 
-    def _models_of(self, url: str) -> list[str]:
-        last: BaseException | None = None
-        for attempt in range(self.retries + 1):
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=self.timeout) as resp:
-                    return [str(m.get("id")) for m in json.load(resp).get("data", [])]
-            except urllib.error.HTTPError as e:
-                raise EngineError(f"{url}/models: HTTP {e.code}") from e
-            except GONE as e:
-                last = e
-            time.sleep(self.backoff * 2**attempt)
-        raise EndpointDown(
-            f"{url}/models: endpoint unreachable after {self.retries + 1} tries ({_reason(last or OSError())})"
-        )
+    def _models_of(self, url: str, reasons: dict[str, str]) -> list[str] | None:
+        """The models a replica lists; None when it does not answer (why, in `reasons`)."""
+        try:
+            with urllib.request.urlopen(f"{url}/models", timeout=self.timeout) as resp:
+                return [str(m.get("id")) for m in json.load(resp).get("data", [])]
+        except urllib.error.HTTPError as e:
+            raise EngineError(f"{url}/models: HTTP {e.code}") from e
+        except GONE as e:
+            reasons[url] = _reason(e)
+            return None
 
     def _open(self, path: str, body: dict[str, Any]) -> tuple[Replica, Any]:
         """Send to the least busy replica in the fleet; on a replica that is gone, to another (waiting for the one

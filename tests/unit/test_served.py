@@ -358,3 +358,12 @@ def test_side_concurrency_overrides_the_pair_and_the_command_line_both(
     assert [sides[r].load().ceiling for r in ("organism", "base")] == [3, 5]  # type: ignore[attr-defined]
     sides = open_pair(pair, tmp_path, concurrency=7)
     assert [sides[r].load().ceiling for r in ("organism", "base")] == [7, 7]  # type: ignore[attr-defined]
+
+
+def test_a_replica_silent_at_start_is_left_out_and_the_others_carry_the_run(servers: list[SimServer]) -> None:
+    notes: list[str] = []
+    gone = f"http://127.0.0.1:{_port()}/v1"
+    backend = OpenAIBackend([gone, _url(servers[0])], "org", concurrency=4, notify=notes.append)
+    assert [n for n in notes if gone in n and "stopped answering" in n]
+    got = dict(backend.generate_unordered([f"p{i}" for i in range(8)], [GenParams(seed=i) for i in range(8)]))
+    assert all(not isinstance(g, EngineError) for g in got.values()) and len(got) == 8
