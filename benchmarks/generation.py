@@ -5,6 +5,11 @@ one Llama per model (two copies of the weights), and (b) the batched engine (one
 Prints both tokens/s and their ratio, whether the batched texts repeat exactly, and peak memory (PSS, sampled
 every 20 ms in fresh subprocesses) for the pair and for the base alone doing the same generation.
 
+With --workload default, instead the real workload: the default prompt set at the run's sampling defaults
+(temperature 0.7, top_p 0.95; 128 new tokens, as the issue that asked for it names), both models, through the
+run's own path (`run_batch` into a scratch session, as `inspector run` plans it), one side after the other:
+generated tokens/s per side and for both, sequences stopping at end of text at whatever length they do.
+
 With --reference PATH (llama.cpp's llama-batched-bench), also that tool's figure for the same shape, in the same
 run. It benchmarks the base only: it parses --lora but never loads the adapter into the context it times (it
 makes its own with llama_init_from_model), so an adapter-carrying model has no C++ reference here. Our base side
@@ -20,13 +25,14 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks.machine import cpu_line
-from inspector.actions.rollouts import rollout_seed
+from inspector.actions.rollouts import rollout_seed, run_batch
 from inspector.config import PROJECT_ROOT, load_settings
 from inspector.engine.base import GenParams
 from inspector.engine.batched import BatchedBackend
@@ -35,6 +41,7 @@ from inspector.engine.pair_spec import Pair
 from inspector.engine.registry import get_pair, open_pair, resolve_gguf
 from inspector.engine.weights import SharedModel
 from inspector.formats.prompt_files import load_prompts
+from inspector.store import Store
 
 
 def demo() -> Pair:
@@ -110,10 +117,73 @@ def reference(path: str, gguf: str, pp: int, tg: int, pl: int) -> dict[str, floa
     raise SystemExit(f"{path}: printed no jsonl result line")
 
 
+def default_workload(args: argparse.Namespace) -> None:
+    """The default prompt set at the run's sampling defaults, both sides through `run_batch`, one side after the
+    other; llama-batched-bench's 32-sequence figure (the mean prompt length, max_tokens generated) before, between
+    and after them."""
+    pair, cache = demo(), load_settings().cache
+    prompts = load_prompts(None, pair.format)
+    if args.prompts:
+        prompts = prompts[: args.prompts]
+    params = GenParams(seed=0, temperature=0.7, top_p=0.95, max_tokens=args.max_tokens)
+    backends = open_pair(pair, cache)
+    shared = backends["base"].shared  # type: ignore[attr-defined]
+    pp = round(sum(len(shared.tokenize(p.text)) for p in prompts) / len(prompts))
+    gguf = str(resolve_gguf(pair.base.gguf or "", cache))
+    refs: list[float] = []
+    for b in backends.values():  # contexts made and pages touched before the clock starts, as in a long run
+        b.generate_many([prompts[0].text], [GenParams(seed=0, max_tokens=4)])  # type: ignore[attr-defined]
+
+    def ref32() -> None:
+        if args.reference:
+            refs.append(32 * args.max_tokens / reference(args.reference, gguf, pp, args.max_tokens, 32)["t"])
+
+    ref32()
+    tokens: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    stopped: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as home:
+        store = Store.open(Path(home) / "bench.duckdb")
+        for role in ("organism", "base"):
+            t0 = time.perf_counter()
+            run_id, prog = run_batch(store, pair, {role: backends[role]}, prompts, params)
+            seconds[role] = time.perf_counter() - t0
+            tokens[role] = prog.tokens
+            stopped[role] = sum(r["finish_reason"] == "stop" for r in store.rollouts(run_id))
+            ref32()
+        store.close()
+    for b in backends.values():
+        b.close()
+    print(
+        f"workload: the default prompt set, {len(prompts)} prompts x 2 models, up to {args.max_tokens} new tokens,"
+        f" temperature 0.7, top_p 0.95, through run_batch (mean prompt {pp} tokens)"
+    )
+    for role in ("organism", "base"):
+        print(
+            f"{role}: {tokens[role]} tokens in {seconds[role]:.1f} s = {tokens[role] / seconds[role]:.1f} tokens/s"
+            f" ({stopped[role]} of {len(prompts)} stopped at end of text)"
+        )
+    both = sum(tokens.values()) / sum(seconds.values())
+    print(f"both sides: {sum(tokens.values())} tokens in {sum(seconds.values()):.1f} s = {both:.1f} tokens/s")
+    if refs:
+        mean_ref = sum(refs) / len(refs)
+        print(
+            f"llama-batched-bench (base), {pp} prompt + {args.max_tokens} generated tokens, 32 sequences, before,"
+            " between and after our sides: " + ", ".join(f"{t:.1f}" for t in refs) + f", mean {mean_ref:.1f}"
+            " generated tokens/s (prompt time included)"
+        )
+        print(
+            f"real workload / llama-batched-bench's 32 sequences: both sides {both / mean_ref:.2f}, organism"
+            f" {tokens['organism'] / seconds['organism'] / mean_ref:.2f}, base"
+            f" {tokens['base'] / seconds['base'] / mean_ref:.2f} (target >= 1.0)"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--prompts", type=int, default=32)
+    ap.add_argument("--prompts", type=int, help="the first N prompts (default: 32; with --workload default, all)")
     ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--workload", choices=("fixed", "default"), default="fixed")
     ap.add_argument("--rss-child")
     ap.add_argument("--reference", help="a llama-batched-bench binary: its figure for the same workload, same run")
     args = ap.parse_args()
@@ -121,6 +191,10 @@ def main() -> None:
         rss_child(args.rss_child)
         return
     print(cpu_line(), flush=True)
+    if args.workload == "default":
+        default_workload(args)
+        return
+    args.prompts = args.prompts or 32
     pair, cache = demo(), load_settings().cache
     prompts = load_prompts(None)[: args.prompts]
     params = [GenParams(rollout_seed(0, p.id, 0), 0.7, 0.95, args.max_tokens) for p in prompts]
