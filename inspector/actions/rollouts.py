@@ -13,6 +13,7 @@ from typing import Any, cast
 from inspector.analysis.reasoning import THINK, Reasoning
 from inspector.engine.base import (
     BATCH,
+    CONTINUOUS,
     ROLES,
     UNORDERED,
     Backend,
@@ -151,12 +152,24 @@ def model_provenance(store: Store, pair: Pair, backends: dict[str, Backend]) -> 
     return {role: b.info().as_dict() | {"id": ids[role]} for role, b in backends.items()}
 
 
+# Prompts per window, in slots: the batched engine refills a slot as soon as its sequence ends (continuous
+# batching), so a window of several slots' worth of prompts keeps the slots busy, and only its last sequences run
+# with holes. A larger window leaves fewer such tails but makes a resumed run redo more.
+WINDOW = 4
+
+
 def batch_size(backend: Backend) -> int | None:
     """How many prompts a backend decodes together: the batched engine's n_seq, else one at a time; None for a
     served side, whose requests are in flight without batches."""
     if UNORDERED in backend.capabilities:
         return None
     return cast(BatchBackend, backend).n_seq if BATCH in backend.capabilities else 1
+
+
+def window_size(backend: Backend) -> int | None:
+    """How many prompts a backend is given at once: WINDOW slots' worth for continuous batching, else a batch."""
+    n = batch_size(backend)
+    return n * WINDOW if n is not None and CONTINUOUS in backend.capabilities else n
 
 
 def run_batch(
@@ -183,26 +196,33 @@ def run_batch(
         "reasoning": (reasoning := reasoning_for(pair, backends)) and reasoning.as_settings(),
         "backend": ",".join(sorted({type(b).__name__ for b in backends.values()})),
         "batch": max((n for b in backends.values() if (n := batch_size(b)) is not None), default=None),
+        "window": max((n for b in backends.values() if (n := window_size(b)) is not None), default=None),
     }
     store.ensure_run(run_id, pair.name, settings)
-    before = store.run_settings(run_id).get("batch", settings["batch"])
+    kept = store.run_settings(run_id)
+    before = kept.get("batch", settings["batch"])
     if settings["batch"] is not None and before != settings["batch"]:
         # Another batch size would give other texts than the run already holds (see the batch plan below).
         raise InspectorError(f"run {run_id} was made with {before} prompts per batch; resume it with --batch {before}")
+    # A run made before windows (static batches) keeps its batches as the unit of its plan.
+    window = kept.get("window", before)
     store.upsert_prompts(prompts)
     done = store.done_keys(run_id)
-    # The batch plan is fixed by the prompt order alone: consecutive (prompt, sample) items, `step` per batch.
-    # A resumed run decodes an unfinished batch again whole and keeps only its missing rollouts, so every text
-    # comes from the same batch composition as in an uninterrupted run (llama.cpp's logits, and so the sampled
-    # text, can move with the batch a sequence shares). A served side has no plan: its requests are in flight with
-    # no barrier, and each missing rollout is simply asked for again.
+    # The batch plan is fixed by the prompt order alone: consecutive (prompt, sample) items, `step` per window,
+    # each window decoded by continuous batching on `batch` slots with a schedule that depends on nothing else.
+    # A resumed run decodes an unfinished window again whole and keeps only its missing rollouts, so every text
+    # comes from the same schedule as in an uninterrupted run (llama.cpp's logits, and so the sampled text, can
+    # move with the sequences that share a decode). A served side has no plan: its requests are in flight with no
+    # barrier, and each missing rollout is simply asked for again.
     items = [(p, s) for p in prompts for s in range(samples)]
     plan: list[tuple[str, list[tuple[PromptRow, int]], set[int]]] = []
     for role in ROLES:
         backend = backends.get(role)
         if backend is None:
             continue
-        step = batch_size(backend)
+        step = window_size(backend)
+        if step is not None and CONTINUOUS in backend.capabilities:
+            step = window  # the run's, as recorded when it began
         if step is None:
             todo = [(p, s) for p, s in items if (p.id, model_ids[role], s) not in done]
             if todo:

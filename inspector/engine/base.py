@@ -105,6 +105,9 @@ class ModelInfo:
 # What a backend can do, so callers ask instead of checking its type.
 GENERATE = "generate"  # one prompt at a time, streaming
 BATCH = "batch"  # generate_many: up to n_seq prompts at once (decoded together, or concurrent requests)
+# generate_many refills a slot with the next prompt as soon as its sequence ends (continuous batching), so it is
+# given a window of several slots' worth of prompts at a time.
+CONTINUOUS = "continuous"
 SCORE = "score"  # each token's log-probability of a text
 DISTRIBUTIONS = "distributions"  # whole next-token distributions in-process: exact drift, answer letters
 PROMPT_LOGPROBS = "prompt_logprobs"  # a served prompt echoed with the top few log-probabilities per position

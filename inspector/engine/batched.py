@@ -2,14 +2,13 @@
 
 The organism is often the base plus a LoRA adapter: the weights are loaded once, and both sides decode on one
 llama_context (engine/context.py) that carries the adapter while the organism has its turn, so a pair costs about
-one model's memory. A side decodes up to `n_seq` sequences in one llama_batch, one sequence id per prompt, and
-samples every sequence with its own seeded numpy generator (temperature, then top-p over the full vocabulary).
+one model's memory. A side decodes up to `n_seq` sequences in one llama_batch, refilling a slot with the next
+prompt as soon as its sequence ends (continuous batching, engine/continuous.py), and samples every sequence with its
+own seeded numpy generator (temperature, then top-p over the full vocabulary).
 """
 
 from __future__ import annotations
 
-import codecs
-import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -21,6 +20,7 @@ import numpy.typing as npt
 from inspector.engine import jitter
 from inspector.engine.base import (
     BATCH,
+    CONTINUOUS,
     DISTRIBUTIONS,
     GENERATE,
     SCORE,
@@ -34,19 +34,17 @@ from inspector.engine.base import (
     as_chat,
     raw_text,
 )
-from inspector.engine.context import BURST, DecodeContext
+from inspector.engine.context import DecodeContext
+from inspector.engine.continuous import ManyTokenCallback, decode_continuous
 from inspector.engine.llama import engine_version, token_logprob
-from inspector.engine.sampling import sample_rows
 from inspector.engine.templates import ChatTemplate
 from inspector.engine.weights import SharedModel
-
-ManyTokenCallback = Callable[[int, str], None]
 
 
 class BatchedBackend:
     """One side of a pair on a shared model: generates many prompts per llama_batch."""
 
-    capabilities = frozenset({GENERATE, BATCH, SCORE, DISTRIBUTIONS})
+    capabilities = frozenset({GENERATE, BATCH, CONTINUOUS, SCORE, DISTRIBUTIONS})
 
     def __init__(
         self,
@@ -180,35 +178,13 @@ class BatchedBackend:
         on_token: ManyTokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> list[Generation | EngineError]:
-        """Generate every prompt, up to n_seq per llama_batch while their tokens fit the shared cache; a prompt
-        that cannot fit even alone gets an EngineError in its place (the caller records it and goes on)."""
+        """Generate every prompt by continuous batching (engine/continuous.py): n_seq slots, each taking the next
+        prompt in order as its sequence ends. Prompts whose tokens and new tokens fit a KV stream of ctx_per_seq
+        run on the split context, longer ones after them on the wide one; a prompt that cannot fit even the
+        whole context gets an EngineError in its place (the caller records it and goes on)."""
         results: list[Generation | EngineError | None] = [None] * len(prompts)
         toks = [self.shared.tokenize(self.render(p)) for p in prompts]
-        chunk: list[int] = []
-        used = 0
-
-        def flush() -> None:
-            nonlocal chunk, used
-            if chunk:
-                dctx = self._dctx()
-                # A sequence's stream must hold its prompt and as many tokens as the chunk's longest generation
-                # (a sequence that stops early keeps taking throwaway tokens, see _decode); else the wide context.
-                top = max(params[i].max_tokens for i in chunk)
-                wide = any(len(toks[i]) + top > self.ctx_per_seq for i in chunk)
-                with dctx.lend(len(chunk), used, wide=wide) as seq_ids:
-                    part = self._decode(
-                        [toks[i] for i in chunk],
-                        [params[i] for i in chunk],
-                        chunk,
-                        seq_ids,
-                        on_token,
-                        should_stop,
-                        wide,
-                    )
-                for i, r in zip(chunk, part, strict=True):
-                    results[i] = r
-            chunk, used = [], 0
-
+        groups: dict[bool, list[int]] = {False: [], True: []}  # wide? -> prompt indices, in order
         for i in range(len(prompts)):
             need = len(toks[i]) + params[i].max_tokens
             if need > self.n_ctx:
@@ -217,11 +193,31 @@ class BatchedBackend:
                     f" {self.n_ctx}-token context"
                 )
                 continue
-            if len(chunk) == self.n_seq or used + need > self.n_ctx:
-                flush()
-            chunk.append(i)
-            used += need
-        flush()
+            groups[need > self.ctx_per_seq].append(i)
+        dctx = self._dctx()
+        for wide, order in groups.items():
+            if not order:
+                continue
+            n = min(self.n_seq, len(order))
+            # A stream per slot; on the wide context the cells all of them need at once, at most the whole cache
+            # (what is left stays for the other side's sequences).
+            cells = min(self.n_ctx, sum(len(toks[i]) + params[i].max_tokens for i in order)) if wide else 0
+            with dctx.lend(n, cells or n * self.ctx_per_seq, wide=wide) as seq_ids:
+                done = decode_continuous(
+                    self.shared,
+                    dctx,
+                    self.role,
+                    self.scale,
+                    (wide, cells),
+                    seq_ids,
+                    order,
+                    toks,
+                    params,
+                    on_token,
+                    should_stop,
+                )
+            for i, g in done.items():
+                results[i] = g
         return [r if r is not None else EngineError("not generated") for r in results]
 
     def _add(self, token: int, pos: int, seq: int, logits: bool) -> int:
@@ -234,110 +230,6 @@ class BatchedBackend:
         ptr = llama_cpp.llama_get_logits_ith(self.ctx, j)
         view = np.ctypeslib.as_array(ptr, shape=(self.shared.n_vocab,))
         return jitter.row(view, (jitter.SCORE, int(self.batch.n_tokens), j))
-
-    def _decode(
-        self,
-        toks: list[list[int]],
-        params: list[GenParams],
-        index: list[int],
-        seq_ids: list[int],
-        on_token: ManyTokenCallback | None,
-        should_stop: Callable[[], bool] | None,
-        wide: bool = False,
-    ) -> list[Generation | EngineError]:
-        """Decode one chunk on the sequence ids lent to it (on the wide context: all of them); `index` maps a
-        chunk position back to the caller's prompt index for streaming. The chunk takes turns on the shared
-        context: while the other side waits, it hands the context over every BURST decodes."""
-        sh, dctx = self.shared, self._dctx()
-        n = len(toks)
-        out: list[Generation | EngineError | None] = [None] * n
-        live = list(range(n))
-        rngs = {i: np.random.default_rng(params[i].seed) for i in live}
-        texts: dict[int, list[str]] = {i: [] for i in live}
-        decoders: dict[int, Any] = {i: codecs.getincrementaldecoder("utf-8")(errors="replace") for i in live}
-        counts = dict.fromkeys(live, 0)
-        pos = {i: len(toks[i]) for i in live}
-        finish = dict.fromkeys(live, "length")
-        t0 = time.perf_counter()
-        next_tok: dict[int, int] = {}
-        scratch = np.empty(sh.n_vocab, np.float32)
-
-        def take(seqs: list[int]) -> None:
-            """Sample the sequences whose logits the last decode made, in batch order (the rows' order)."""
-            rows = dctx.logits(len(seqs))
-            drawn = sample_rows(rows, [params[i] for i in seqs], [rngs[i] for i in seqs], scratch)
-            next_tok.update(zip(seqs, drawn, strict=True))
-
-        with dctx.turn(self.scale, wide):
-            # Prompts: as many whole-or-partial prompts per llama_decode as the batch holds; a sequence is sampled
-            # right after the decode that holds its last prompt token (logits belong to the latest decode only).
-            dctx.batch.n_tokens = 0
-            pending: list[int] = []
-            for i in live:
-                for k, t in enumerate(toks[i]):
-                    if dctx.batch.n_tokens == self.n_batch:
-                        self._run()
-                        take(pending)
-                        pending, dctx.batch.n_tokens = [], 0
-                    last = k == len(toks[i]) - 1
-                    dctx.add(t, k, seq_ids[i], last)
-                    if last:
-                        pending.append(i)
-            if dctx.batch.n_tokens:
-                self._run()
-                take(pending)
-            active = list(live)
-            steps = 0
-            while active:
-                if should_stop is not None and should_stop():
-                    for i in active:
-                        finish[i] = "cancelled"
-                    break
-                if steps >= BURST:
-                    dctx.yield_turn(self.scale, wide)  # sampled tokens are in next_tok: nothing needs the logits now
-                    steps = 0
-                going: list[int] = []
-                for i in list(active):
-                    t = next_tok[i]
-                    if sh.is_eog(t):
-                        finish[i] = "stop"
-                        active.remove(i)
-                        continue
-                    piece = decoders[i].decode(sh.piece(t))
-                    counts[i] += 1
-                    if piece:
-                        texts[i].append(piece)
-                        if on_token is not None:
-                            on_token(index[i], piece)
-                    if counts[i] >= params[i].max_tokens:
-                        active.remove(i)
-                        continue
-                    going.append(i)
-                if not going:
-                    break
-                dctx.batch.n_tokens = 0
-                lo, hi = seq_ids[going[0]], seq_ids[going[-1]]
-                on = set(going)
-                for i in range(n):  # in ascending sequence ids, as llama.cpp's split batches need
-                    if i in on:
-                        dctx.add(next_tok[i], pos[i], seq_ids[i], True)
-                    elif not wide and lo < seq_ids[i] < hi:
-                        # A stopped sequence between two going ones: a throwaway token without logits keeps the
-                        # batch's ids contiguous, one pass over the weights instead of one per run of ids.
-                        dctx.add(next_tok[i], pos[i], seq_ids[i], False)
-                    else:
-                        continue
-                    pos[i] += 1
-                self._run()
-                take(going)  # the rows with logits, in batch order
-                steps += 1
-        seconds = time.perf_counter() - t0
-        for i in live:
-            tail = decoders[i].decode(b"", final=True)
-            if tail:
-                texts[i].append(tail)
-            out[i] = Generation("".join(texts[i]), len(toks[i]), counts[i], finish[i], seconds)
-        return [o if o is not None else EngineError("not generated") for o in out]
 
     def close(self) -> None:
         if self.dctx is not None:

@@ -247,9 +247,9 @@ def test_sequences_that_stop_leave_the_others_on_their_own_logits(
     tokens so far agree, must be their own prompt's next-token distribution (within the spread llama.cpp's batch
     shapes give: a batch of 3 tokens and of 4 run other kernels), and far from any other prompt's. Tokens are not
     compared: a near-tie may part on another batch shape or CPU."""
-    import inspector.engine.batched as batched
+    import inspector.engine.continuous as continuous
 
-    real = batched.sample_rows
+    real = continuous.sample_rows
     seen: dict[str, list[tuple[int, np.ndarray]]] = {}  # type: ignore[type-arg]
 
     def recording(rows, params, rngs, scratch=None):  # type: ignore[no-untyped-def]
@@ -257,7 +257,7 @@ def test_sequences_that_stop_leave_the_others_on_their_own_logits(
         seen[run] += [(p.seed, lp) for p, lp in zip(params, _log_softmax(rows), strict=True)]
         return real(rows, params, rngs, scratch)
 
-    monkeypatch.setattr(batched, "sample_rows", recording)
+    monkeypatch.setattr(continuous, "sample_rows", recording)
     base = demo_backends["base"]
     prompts = ["The river", "My favourite kettle is", "A good bicycle", "In 1850 the city of London"]
     lengths = {"going": (8, 8, 8, 8), "holes": (2, 8, 2, 8)}
