@@ -55,7 +55,7 @@ class GGUFHeader:
         return self.metadata.get("general.type") == "adapter"
 
 
-class _Reader:
+class Reader:
     def __init__(self, f: BinaryIO, path: Path) -> None:
         self.f = f
         self.path = path
@@ -128,7 +128,7 @@ def read_header(path: Path) -> GGUFHeader:
         raise EngineError(f"{path}: is a folder, not a GGUF file")
     try:
         with path.open("rb") as f:
-            r = _Reader(f, path)
+            r = Reader(f, path)
             magic = f.read(4)
             if magic != b"GGUF":
                 raise EngineError(f"{path}: not a GGUF file (bad magic {magic!r})")

@@ -11,6 +11,7 @@ import llama_cpp
 from inspector.engine.base import EngineError
 from inspector.engine.context import DecodeContext
 from inspector.engine.llama import _quiet_llama_cpp, _stderr_silenced, check_files
+from inspector.engine.lora_rank import padded_adapter
 from inspector.engine.provenance import sha256_file
 
 _BACKEND_READY = threading.Lock()
@@ -39,15 +40,17 @@ class SharedModel:
         if not self.model:
             raise EngineError(f"{path}: llama.cpp could not load it (truncated or unsupported GGUF?)")
         self.adapter = None
-        if adapter is not None:
+        self.adapter_sha256 = sha256_file(adapter, cache_dir) if adapter else None
+        if adapter is not None and self.adapter_sha256 is not None:
+            # Its rank padded for llama.cpp's fast kernels when it needs it (engine/lora_rank.py): the same product.
+            loaded = padded_adapter(adapter, self.adapter_sha256, cache_dir)
             with _stderr_silenced():
-                self.adapter = llama_cpp.llama_adapter_lora_init(self.model, str(adapter).encode())
+                self.adapter = llama_cpp.llama_adapter_lora_init(self.model, str(loaded).encode())
             if not self.adapter:
                 raise EngineError(f"{adapter}: llama.cpp could not load the LoRA adapter")
         self.vocab = llama_cpp.llama_model_get_vocab(self.model)
         self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self.vocab))
         self.sha256 = sha256_file(path, cache_dir)
-        self.adapter_sha256 = sha256_file(adapter, cache_dir) if adapter else None
         self.chat_template = self._meta("tokenizer.chat_template")
         self._users = 0  # backends still open on these weights
         self._closed = False
