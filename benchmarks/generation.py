@@ -126,7 +126,7 @@ def default_workload(args: argparse.Namespace) -> None:
     if args.prompts:
         prompts = prompts[: args.prompts]
     params = GenParams(seed=0, temperature=0.7, top_p=0.95, max_tokens=args.max_tokens)
-    backends = open_pair(pair, cache)
+    backends = open_pair(pair, cache, n_seq=args.slots)
     shared = backends["base"].shared  # type: ignore[attr-defined]
     pp = round(sum(len(shared.tokenize(p.text)) for p in prompts) / len(prompts))
     gguf = str(resolve_gguf(pair.base.gguf or "", cache))
@@ -156,7 +156,7 @@ def default_workload(args: argparse.Namespace) -> None:
         b.close()
     print(
         f"workload: the default prompt set, {len(prompts)} prompts x 2 models, up to {args.max_tokens} new tokens,"
-        f" temperature 0.7, top_p 0.95, through run_batch (mean prompt {pp} tokens)"
+        f" temperature 0.7, top_p 0.95, through run_batch on {args.slots} slots (mean prompt {pp} tokens)"
     )
     for role in ("organism", "base"):
         print(
@@ -184,6 +184,7 @@ def main() -> None:
     ap.add_argument("--prompts", type=int, help="the first N prompts (default: 32; with --workload default, all)")
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--workload", choices=("fixed", "default"), default="fixed")
+    ap.add_argument("--slots", type=int, default=32, help="with --workload default: sequences decoded together")
     ap.add_argument("--rss-child")
     ap.add_argument("--reference", help="a llama-batched-bench binary: its figure for the same workload, same run")
     args = ap.parse_args()
