@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from inspector.analysis.panel import PanelSettings, Progress
+from inspector.analysis.panel import BaseHalf, PanelSettings, Progress
 from inspector.engine.base import Backend
 from inspector.engine.pair_spec import Pair
 from inspector.errors import InspectorError
@@ -74,13 +74,18 @@ def panel_backends(pair: Pair, cache: Path, inputs: PanelInputs) -> dict[str, Ba
 
 
 def measure_naturalness(
-    pair: Pair, backends: dict[str, Backend], inputs: PanelInputs, on_progress: Progress | None = None
+    pair: Pair,
+    backends: dict[str, Backend],
+    inputs: PanelInputs,
+    on_progress: Progress | None = None,
+    base_half: BaseHalf | None = None,
 ) -> dict[str, Any]:
     """The panel on the pair's two sides. The session is not needed for it, so a panel that fails (an endpoint
-    that gives no prompt log-probabilities) leaves the session as it was."""
+    that gives no prompt log-probabilities) leaves the session as it was. Calls that change only the organism
+    share one `base_half` (analysis/panel.py)."""
     from inspector.analysis.panel import run_panel
 
-    return run_panel(pair.name, backends, inputs.docs, inputs.items, inputs.settings, on_progress)
+    return run_panel(pair.name, backends, inputs.docs, inputs.items, inputs.settings, on_progress, base_half)
 
 
 def keep_naturalness(

@@ -11,7 +11,7 @@ from typing import Any
 
 from inspector.actions.naturalness import PanelInputs, measure_naturalness
 from inspector.actions.run import run_rollouts
-from inspector.analysis.panel import Progress
+from inspector.analysis.panel import BaseHalf, Progress
 from inspector.analysis.strength import DEFAULT_SCALES, DEFAULT_TARGET
 from inspector.detect.detector_set import DetectorSet
 from inspector.engine.base import Backend, GenParams
@@ -172,6 +172,7 @@ def run_sweep(
             return done.run_id
 
         base_run = one("base", plan.pair, {"base": base})
+        base_half = BaseHalf()  # the base's share of the panel, measured at the first strength only
         points.append(point(None, store.run_counts(base_run, probe_ids)))
         for k, scale in enumerate(plan.scales):
             if stop():
@@ -183,7 +184,10 @@ def run_sweep(
             row = point(scale, store.run_counts(run_id, probe_ids))
             if plan.panel is not None:
                 step(f"scale {scale:g}: naturalness panel", offset, plan.grid)
-                row = with_panel(row, measure_naturalness(plan.pair, {"organism": organism, "base": base}, plan.panel))
+                panel = measure_naturalness(
+                    plan.pair, {"organism": organism, "base": base}, plan.panel, None, base_half
+                )
+                row = with_panel(row, panel)
             points.append(row)
     finally:
         strength.release()

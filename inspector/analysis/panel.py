@@ -45,6 +45,17 @@ class _Scored:
     pieces: list[str]
 
 
+@dataclass
+class BaseHalf:
+    """The base's part of the panel, measured once and reused while only the organism changes (a sweep's
+    strengths): its log-probabilities on the shuffled documents and its preference answers, about a third of the
+    panel's work. Its natural-text distributions are decoded again each time: exact drift needs them whole, and
+    64 documents of them would take 6 GB to keep. Valid for one set of inputs and settings only."""
+
+    shuffled: list[list[float]] | None = None
+    answers: list[Answer] | None = None
+
+
 @dataclass(frozen=True)
 class PanelSettings:
     tokens: int = 96  # per document, BOS included
@@ -111,9 +122,14 @@ def preference_summary(n_items: int, answers: Sequence[Answer], seed: int = 0) -
 
 
 def _score_local(
-    sides: dict[str, BatchedBackend], docs: Sequence[Document], settings: PanelSettings, step: Progress
+    sides: dict[str, BatchedBackend],
+    docs: Sequence[Document],
+    settings: PanelSettings,
+    step: Progress,
+    base_half: BaseHalf,
 ) -> tuple[list[_Scored], list[_Scored]]:
-    """Natural and shuffled documents, cut by the base's tokenizer; drift exact (both distributions in memory)."""
+    """Natural and shuffled documents, cut by the base's tokenizer; drift exact (both distributions in memory). The
+    base's shuffled scores come from `base_half` when it holds them, else are kept there."""
     base = sides["base"]
     cut = [_cut(base, d.text, settings.tokens) for d in docs]
     nat: list[_Scored] = []
@@ -127,9 +143,12 @@ def _score_local(
         if "perplexity" not in settings.parts:
             break
         toks = base.shared.tokenize(shuffle_words(text, settings.seed, d.id))[: settings.tokens]
-        (s,) = score_documents(sides, [toks], drift=False)
-        shuf.append(_Scored(s.logprobs, [], []))
+        kept = base_half.shuffled
+        (s,) = score_documents({"organism": sides["organism"]} if kept else sides, [toks], drift=False)
+        shuf.append(_Scored(s.logprobs | ({"base": kept[k]} if kept else {}), [], []))
         step("shuffled text", k + 1, len(docs))
+    if shuf and base_half.shuffled is None:
+        base_half.shuffled = [s.logprobs["base"] for s in shuf]
     return nat, shuf
 
 
@@ -169,9 +188,13 @@ def run_panel(
     items: Sequence[Document],
     settings: PanelSettings = PanelSettings(),
     progress: Progress | None = None,
+    base_half: BaseHalf | None = None,
 ) -> dict[str, Any]:
-    """Everything the panel reports, as `report --json` shows it under "naturalness"."""
+    """Everything the panel reports, as `report --json` shows it under "naturalness". Give the same `base_half` to
+    every call that changes only the organism (and keeps the inputs and settings): the base's share that does
+    not need the organism beside it is then measured once."""
     step = progress or (lambda _s, _d, _t: None)
+    base_half = base_half if base_half is not None else BaseHalf()
     # Exact drift needs both whole distributions; served models give the top few log-probabilities of a prompt.
     local = {r: cast(BatchedBackend, b) for r, b in backends.items() if DISTRIBUTIONS in b.capabilities}
     remote = {r: cast(OpenAIBackend, b) for r, b in backends.items() if PROMPT_LOGPROBS in b.capabilities}
@@ -185,7 +208,7 @@ def run_panel(
     shuf: list[_Scored] = []
     kl_method = KL_EXACT if local else KL_TOP
     if parts & {"perplexity", "drift"} and local:
-        nat, shuf = _score_local(local, docs, settings, step)
+        nat, shuf = _score_local(local, docs, settings, step, base_half)
     elif parts & {"perplexity", "drift"}:
         try:
             nat, shuf = _score_remote(remote, docs, settings, step)
@@ -204,7 +227,7 @@ def run_panel(
         models[f"{pair_name}/{role}"] = (
             {"role": role, "n_documents": len(nat), "n_tokens": sum(tokens)}
             | _perplexities(nll[role], shuf, role, tokens, settings)
-            | _preferences(local.get(role) or remote[role], texts, pairs, settings, step, n)
+            | _preferences(local.get(role) or remote[role], texts, pairs, settings, step, n, base_half)
         )
     kl_sums = [sum(s.kl) for s in nat]
     ratio = "perplexity" in parts and nat
@@ -258,6 +281,7 @@ def _preferences(
     settings: PanelSettings,
     step: Progress,
     n: int,
+    base_half: BaseHalf,
 ) -> dict[str, Any]:
     if "decisiveness" not in settings.parts:
         return {
@@ -269,10 +293,15 @@ def _preferences(
             "decisiveness_ci": None,
         }
     step(f"preferences ({ROLES[n]})", n, 2)
-    answers = (
-        ask_pairs(cast(BatchedBackend, backend), texts, pairs, settings.system)
-        if DISTRIBUTIONS in backend.capabilities
-        else ask_pairs_remote(cast(OpenAIBackend, backend), texts, pairs, settings.system)
-    )
+    if ROLES[n] == "base" and base_half.answers is not None:
+        answers = base_half.answers
+    else:
+        answers = (
+            ask_pairs(cast(BatchedBackend, backend), texts, pairs, settings.system)
+            if DISTRIBUTIONS in backend.capabilities
+            else ask_pairs_remote(cast(OpenAIBackend, backend), texts, pairs, settings.system)
+        )
+    if ROLES[n] == "base":
+        base_half.answers = answers
     step(f"preferences ({ROLES[n]})", n + 1, 2)
     return preference_summary(len(texts), answers, settings.seed)

@@ -98,3 +98,37 @@ def test_sweep_with_the_naturalness_panel(home: Path, tmp_path: Path, capsys: py
     assert zero["kl_mean"] == pytest.approx(0.0, abs=1e-6) and zero["ppl_ratio"] == pytest.approx(1.0, abs=1e-6)
     assert full["kl_mean"] > 0 and full["ppl_ratio_ci"][0] <= full["ppl_ratio"] <= full["ppl_ratio_ci"][1]
     assert all(isinstance(p["shuffle_ratio"], float) for p in (zero, full))
+
+
+def test_a_sweep_with_the_panel_measures_the_bases_half_once(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three strengths: the organism's preferences and shuffled text are measured at each, the base's at the first
+    only (its natural text is decoded beside the organism each time, for the exact drift)."""
+    import inspector.analysis.panel as panel_module
+    from inspector.formats.panel_files import load_documents, load_items
+
+    asked: list[str] = []
+    shuffled: list[tuple[str, ...]] = []
+    real_ask, real_score = panel_module.ask_pairs, panel_module.score_documents
+
+    def ask(backend, *args, **kwargs):  # type: ignore[no-untyped-def]
+        asked.append(backend.role)
+        return real_ask(backend, *args, **kwargs)
+
+    def score(sides, docs, drift=True):  # type: ignore[no-untyped-def]
+        if not drift:
+            shuffled.append(tuple(sorted(sides)))
+        return real_score(sides, docs, drift)
+
+    monkeypatch.setattr(panel_module, "ask_pairs", ask)
+    monkeypatch.setattr(panel_module, "score_documents", score)
+    text, items = tmp_path / "text.jsonl", tmp_path / "items.jsonl"
+    text.write_text("".join(json.dumps({"id": d.id, "text": d.text}) + "\n" for d in load_documents()[:2]))
+    items.write_text("".join(json.dumps({"text": i.text}) + "\n" for i in load_items()[:3]))
+    panel = ["--naturalness", "--text", str(text), "--items", str(items), "--tokens", "16"]
+    assert main(["sweep", "--session", "dose-half", "--scales", "0,0.5,1", *FAST, *panel, "--json"]) == 0
+    points = json.loads(capsys.readouterr().out)["points"]
+    assert len(points) == 4 and all(isinstance(p["shuffle_ratio"], float) for p in points[1:])
+    assert sorted(asked) == ["base", "organism", "organism", "organism"]
+    assert shuffled.count(("base", "organism")) == 2 and shuffled.count(("organism",)) == 4  # two documents
