@@ -4,7 +4,8 @@ llama-cpp-python's high-level API (Llama(logits_all=True), one Llama per side), 
 its fastest use (eval, then log-softmax of the kept rows in numpy) and the documented one (create_completion with
 echo and logprobs, timed on one document: it ranks the whole vocabulary at every position).
 
-With --panel, also the whole default panel on the demo pair (`inspector naturalness`), against 5 minutes.
+With --panel, also the whole default panel on the demo pair (`inspector naturalness --only
+perplexity,drift,decisiveness`), against 5 minutes.
 
     python -m benchmarks.naturalness [--docs 16] [--tokens 96] [--documented-tokens 48] [--panel]
 """
@@ -31,6 +32,7 @@ from inspector.engine.weights import SharedModel
 from inspector.formats.panel_files import load_documents
 
 ADAPTER = PROJECT_ROOT / "quantized_models" / "demo-adapter.gguf"
+PANEL = "perplexity,drift,decisiveness"
 
 
 def _llama(gguf: Path, adapter: Path | None) -> Any:
@@ -123,7 +125,9 @@ def main() -> None:
             env = {**os.environ, "INSPECTOR_HOME": home, "INSPECTOR_CACHE": str(cache)}
             t0 = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "inspector.cli", "naturalness", "--session", "bench"],
+                # The panel's three parts: `inspector naturalness` alone now runs the whole suite (IFEval,
+                # multiple choice and degenerate text too).
+                [sys.executable, "-m", "inspector.cli", "naturalness", "--session", "bench", "--only", PANEL],
                 env=env,
                 check=True,
                 stdout=subprocess.DEVNULL,
