@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import llama_cpp
 import numpy as np
@@ -35,15 +36,15 @@ class DocScore:
     kl: list[float]
 
 
-def _log_softmax_rows(rows: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    """(log-probabilities, probabilities) of each row. In float32: the normaliser sums at most 262,144 terms of at
-    most 1, so a token's log-probability keeps about 6 digits, far inside what the checks ask (1e-3)."""
+def _shifted(rows: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], Any]:
+    """Each row shifted so that its best logit is 0, the exponentials of that, and the log of their sum: the
+    log-probabilities are shifted - log_z, left unformed (two passes over 262,144 columns a row saved, a third of
+    the panel's numpy time). In float32: the normaliser sums at most 262,144 terms of at most 1, so a token's
+    log-probability keeps about 6 digits, far inside what the checks ask (1e-3)."""
     x = rows - rows.max(axis=1, keepdims=True)
     e = np.exp(x)
-    total = e.sum(axis=1, keepdims=True)
-    x -= np.log(total)
-    e /= total
-    return x, e
+    log_z = np.log(e.sum(axis=1, dtype=np.float64))
+    return x, e, log_z
 
 
 def score_documents(
@@ -84,11 +85,12 @@ def _score_one(backends: dict[str, BatchedBackend], doc: Sequence[int], want_dri
     for start in range(0, len(targets), _CHUNK):
         sl = slice(start, start + _CHUNK)
         tgt = np.array(targets[sl])
-        soft = {role: _log_softmax_rows(v[sl]) for role, v in logits.items()}
-        for role, (lp, _) in soft.items():
-            score.logprobs[role] += lp[np.arange(len(tgt)), tgt].astype(np.float64).tolist()
+        soft = {role: _shifted(v[sl]) for role, v in logits.items()}
+        for role, (x, _, log_z) in soft.items():
+            score.logprobs[role] += (x[np.arange(len(tgt)), tgt].astype(np.float64) - log_z).tolist()
         if drift:
-            (base, p_base), (org, _) = soft["base"], soft["organism"]
-            kl = np.einsum("ij,ij->i", p_base, base - org, dtype=np.float64)
-            score.kl += np.maximum(kl, 0.0).tolist()
+            # KL(b || o) = sum p_b (lp_b - lp_o) = sum e_b (x_b - x_o) / z_b - log z_b + log z_o, as sum p_b = 1.
+            (x_b, e_b, log_zb), (x_o, _, log_zo) = soft["base"], soft["organism"]
+            cross = np.einsum("ij,ij->i", e_b, x_b - x_o, dtype=np.float64) / np.exp(log_zb)
+            score.kl += np.maximum(cross - log_zb + log_zo, 0.0).tolist()
     return score
