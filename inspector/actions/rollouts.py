@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from inspector.actions.window_landing import WindowLanding
 from inspector.analysis.reasoning import THINK, Reasoning
 from inspector.engine.base import (
     BATCH,
@@ -19,6 +20,7 @@ from inspector.engine.base import (
     Backend,
     BatchBackend,
     Chat,
+    ContinuousBackend,
     EngineError,
     Generation,
     GenParams,
@@ -288,24 +290,20 @@ def run_batch(
                 cast(UnorderedBackend, backend), role, chunk, seeds, gp, prog, record, on_progress, should_stop
             )
             continue
-        t0 = time.perf_counter()
+        landing = WindowLanding(role, chunk, missing, seeds, record, prog, on_progress)
         gens: list[Generation | EngineError]
-        if BATCH in backend.capabilities:
+        if CONTINUOUS in backend.capabilities:
+            prompts_of = [chat_of(p) for p, _ in chunk]
+            gens = cast(ContinuousBackend, backend).generate_many(prompts_of, gp, None, should_stop, landing.ended)
+        elif BATCH in backend.capabilities:
             gens = cast(BatchBackend, backend).generate_many([chat_of(p) for p, _ in chunk], gp, None, should_stop)
         else:
             try:
                 gens = [backend.generate(chat_of(chunk[0][0]), gp[0], None, should_stop)]
             except EngineError as e:
                 gens = [e]
-        prog.seconds += time.perf_counter() - t0
         down = [g for g in gens if isinstance(g, EndpointDown)]
-        record(
-            [
-                (p, s, role, seed, gen)
-                for k, ((p, s), seed, gen) in enumerate(zip(chunk, seeds, gens, strict=True))
-                if k in missing and not isinstance(gen, EndpointDown)
-            ]
-        )
+        landing.store_rest(gens)
         if down:
             # The server went away: keep what finished and stop; a rerun resumes from here.
             raise down[0]

@@ -153,6 +153,19 @@ class BatchBackend(Backend, Protocol):
     ) -> list[Generation | EngineError]: ...
 
 
+class ContinuousBackend(BatchBackend, Protocol):
+    """A backend with the CONTINUOUS capability: generate_many also tells each prompt's generation as it ends."""
+
+    def generate_many(
+        self,
+        prompts: Sequence[Prompt],
+        params: Sequence[GenParams],
+        on_token: Callable[[int, str], None] | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        on_done: Callable[[int, Generation], None] | None = None,
+    ) -> list[Generation | EngineError]: ...
+
+
 class UnorderedBackend(Backend, Protocol):
     """A backend with the UNORDERED capability, and what its requests in flight are doing."""
 

@@ -177,11 +177,13 @@ class BatchedBackend:
         params: Sequence[GenParams],
         on_token: ManyTokenCallback | None = None,
         should_stop: Callable[[], bool] | None = None,
+        on_done: Callable[[int, Generation], None] | None = None,
     ) -> list[Generation | EngineError]:
         """Generate every prompt by continuous batching (engine/continuous.py): n_seq slots, each taking the next
         prompt in order as its sequence ends. Prompts whose tokens and new tokens fit a KV stream of ctx_per_seq
         run on the split context, longer ones after them on the wide one; a prompt that cannot fit even the
-        whole context gets an EngineError in its place (the caller records it and goes on)."""
+        whole context gets an EngineError in its place (the caller records it and goes on). `on_done` hears of
+        each generation as its sequence ends (index, generation), so a caller may store it before the rest end."""
         results: list[Generation | EngineError | None] = [None] * len(prompts)
         toks = [self.shared.tokenize(self.render(p)) for p in prompts]
         groups: dict[bool, list[int]] = {False: [], True: []}  # wide? -> prompt indices, in order
@@ -215,6 +217,7 @@ class BatchedBackend:
                     params,
                     on_token,
                     should_stop,
+                    on_done,
                 )
             for i, g in done.items():
                 results[i] = g

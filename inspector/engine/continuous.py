@@ -63,6 +63,7 @@ def decode_continuous(
     params: Sequence[GenParams],
     on_token: ManyTokenCallback | None,
     should_stop: Callable[[], bool] | None,
+    on_done: Callable[[int, Generation], None] | None = None,
 ) -> dict[int, Generation]:
     """Generate the prompts `order` names (indices into toks and params), admitted in that order into the slots
     `seq_ids` as they free up. `where` is (wide?, cells): on the split context (per-sequence KV streams) every
@@ -85,6 +86,8 @@ def decode_continuous(
         if tail:
             s.texts.append(tail)
         out[s.index] = Generation("".join(s.texts), len(s.prompt), s.count, reason, time.perf_counter() - s.started)
+        if on_done is not None:
+            on_done(s.index, out[s.index])
         reserved -= len(s.prompt) + s.params.max_tokens
         slots[seq] = None
 

@@ -116,3 +116,24 @@ def test_a_window_decodes_to_the_same_texts_again(base: BatchedBackend) -> None:
     first = [g.text for g in base.generate_many(PROMPTS, params)]  # type: ignore[union-attr]
     again = [g.text for g in base.generate_many(PROMPTS, params)]  # type: ignore[union-attr]
     assert first == again and all(first)
+
+
+def test_a_window_is_stored_as_its_sequences_end(base: BatchedBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run's window of seven prompts on four slots is stored as its sequences end (here at every end), not once
+    at the window's end, and each prompt is stored once."""
+    import inspector.actions.window_landing as landing
+    from inspector.actions.rollouts import run_batch
+    from inspector.formats.prompt_files import make_prompt
+    from inspector.store import Store
+
+    monkeypatch.setattr(landing, "EARLY_STORE_SECONDS", 0.0)
+    pair = get_pair(PROJECT_ROOT / "quantized_models" / "models.toml", "demo")
+    store = Store.memory()
+    prompts = [make_prompt(text, "other", "test") for text in PROMPTS]
+    seen: list[int] = []
+    run_id, prog = run_batch(
+        store, pair, {"base": base}, prompts, GenParams(seed=3, max_tokens=6), on_progress=lambda p: seen.append(p.done)
+    )
+    assert prog.done == len(PROMPTS) and len(store.rollouts(run_id)) == len(PROMPTS)
+    assert len(seen) >= 3 and seen[0] < len(PROMPTS)  # stored in several landings within the one window
+    assert seen == sorted(seen) and seen[-1] == len(PROMPTS)
